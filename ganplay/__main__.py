@@ -1,0 +1,4 @@
+"""`python -m ganplay ...` — see ganplay.cli."""
+from ganplay.cli import main
+
+raise SystemExit(main())

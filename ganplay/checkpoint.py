@@ -1,0 +1,181 @@
+"""Checkpoints: weights in safetensors, the run config and training record as JSON in its metadata.
+
+    save_checkpoint("runs/lecture.safetensors", trainer)           # atomic: temp file, then rename
+    ckpt = load_checkpoint("runs/lecture.safetensors")              # never unpickles anything
+    images = ckpt.generator(z, y)
+
+The config alone rebuilds the networks, so a checkpoint needs no code beside it. Loading refuses, with a
+`CheckpointError` that says what is wrong: pickle files (what torch.save writes), files that are not
+safetensors, truncated or oversized files, configs that do not parse, and tensors whose names or shapes do not
+fit the config. This is the only place in ganplay that reads or writes checkpoints.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from ganplay.config import ConfigError, RunConfig
+from ganplay.models import Discriminator, Generator, build_models
+
+FORMAT = "ganplay-checkpoint/1"
+MAX_BYTES = 256 * 1024 * 1024          # refuse anything larger than any ganplay model could be
+_MAX_HEADER = 16 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A file that cannot be loaded as a ganplay checkpoint; the message says why in plain words."""
+
+
+@dataclass
+class Checkpoint:
+    config: RunConfig
+    generator: Generator
+    discriminator: Discriminator | None
+    record: dict = field(default_factory=dict)
+    card: dict = field(default_factory=dict)     # free-form model card (pretrained models carry their figures)
+
+
+def checkpoint_bytes(config: RunConfig, generator: torch.nn.Module, discriminator: torch.nn.Module | None = None,
+                     record: dict | None = None, card: dict | None = None, half: bool = False) -> bytes:
+    """Serialise a checkpoint to bytes (what a download button offers and `save_checkpoint` writes)."""
+    tensors = {}
+    for prefix, module in (("generator.", generator), ("discriminator.", discriminator)):
+        if module is None:
+            continue
+        for key, value in module.state_dict().items():
+            value = value.detach().cpu()
+            if half and value.is_floating_point():
+                value = value.half()
+            tensors[prefix + key] = value.contiguous()
+    metadata = {"format": FORMAT, "config": config.to_json(), "record": json.dumps(record or {}),
+                "card": json.dumps(card or {})}
+    return st_save(tensors, metadata=metadata)
+
+
+def save_checkpoint(path: str | os.PathLike, trainer=None, *, config: RunConfig | None = None,
+                    generator: torch.nn.Module | None = None, discriminator: torch.nn.Module | None = None,
+                    record: dict | None = None, card: dict | None = None, include_discriminator: bool = True,
+                    half: bool = False) -> Path:
+    """Write a checkpoint atomically. Pass a Trainer, or config + generator (+ discriminator)."""
+    if trainer is not None:
+        config, generator = trainer.config, trainer.generator
+        discriminator = trainer.discriminator if include_discriminator else None
+        record = {**trainer.record(), **(record or {})}
+    if config is None or generator is None:
+        raise ValueError("save_checkpoint needs a trainer, or a config and a generator")
+    return write_atomic(path, checkpoint_bytes(config, generator, discriminator, record, card, half))
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write bytes so that a crash leaves either the old file or the new one, never a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint from a path or from bytes (an upload). Never executes anything from the file."""
+    data = _read_source(source)
+    _check_container(data)
+    try:
+        tensors = st_load(data)
+    except (SafetensorError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"the file is damaged and cannot be read as safetensors ({err})") from None
+    meta = _metadata(data)
+    if meta.get("format") != FORMAT:
+        raise CheckpointError("this safetensors file was not written by ganplay (no ganplay config inside)")
+    try:
+        config = RunConfig.from_json(meta.get("config", ""))
+        record = json.loads(meta.get("record", "{}"))
+        card = json.loads(meta.get("card", "{}"))
+        G, D = build_models(config.model)
+    except (ConfigError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"the checkpoint's config is invalid: {err}") from None
+    has_d = any(k.startswith("discriminator.") for k in tensors)
+    _load_into(G, tensors, "generator.")
+    if has_d:
+        _load_into(D, tensors, "discriminator.")
+    extra = [k for k in tensors if not k.startswith(("generator.", "discriminator."))]
+    if extra:
+        raise CheckpointError(f"unexpected tensors in the checkpoint: {extra[:3]}")
+    G.to(device).eval()
+    if has_d:
+        D.to(device).eval()
+    return Checkpoint(config, G, D if has_d else None, record if isinstance(record, dict) else {},
+                      card if isinstance(card, dict) else {})
+
+
+def _read_source(source: str | os.PathLike | bytes) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such checkpoint file")
+        if path.stat().st_size > MAX_BYTES:
+            raise CheckpointError(f"{path}: {path.stat().st_size / 2**20:.0f} MB is larger than any ganplay "
+                                  f"checkpoint ({MAX_BYTES // 2**20} MB at most)")
+        data = path.read_bytes()
+    if len(data) > MAX_BYTES:
+        raise CheckpointError(f"the file is {len(data) / 2**20:.0f} MB, larger than any ganplay checkpoint "
+                              f"({MAX_BYTES // 2**20} MB at most)")
+    return data
+
+
+def _check_container(data: bytes) -> None:
+    """Recognise what the bytes are before handing them to a parser, so the message can say so."""
+    if len(data) < 8:
+        raise CheckpointError("the file is empty or truncated (too short to be a checkpoint)")
+    if data[:1] == b"\x80" or data[:2] == b"PK":
+        raise CheckpointError("this is a pickle / torch.save file; ganplay never unpickles files because that can "
+                              "run arbitrary code. Export the weights as a ganplay .safetensors checkpoint instead")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > _MAX_HEADER or header_len > len(data) - 8 or data[8:9] != b"{":
+        raise CheckpointError("the file is not a safetensors checkpoint, or it is truncated")
+
+
+def _metadata(data: bytes) -> dict:
+    (header_len,) = struct.unpack("<Q", data[:8])
+    try:
+        header = json.loads(data[8:8 + header_len])
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CheckpointError("the checkpoint's header is damaged") from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], prefix: str) -> None:
+    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(f"the {prefix[:-1]} weights do not match the config "
+                              f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    for key, value in state.items():
+        if value.shape != expected[key].shape:
+            raise CheckpointError(f"{prefix}{key} has shape {tuple(value.shape)} but the config needs "
+                                  f"{tuple(expected[key].shape)}")
+        if not (value.is_floating_point() == expected[key].is_floating_point()):
+            raise CheckpointError(f"{prefix}{key} has the wrong dtype {value.dtype}")
+    # half-precision storage is widened back to each parameter's own dtype
+    module.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})

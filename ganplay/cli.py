@@ -1,0 +1,190 @@
+"""The ganplay command line.
+
+    python -m ganplay presets
+    python -m ganplay train --preset lecture --seconds 60 --out runs/lecture.safetensors
+    python -m ganplay sample runs/lecture.safetensors --out grid.png
+    python -m ganplay data download mnist
+
+Errors a user can fix (missing data, a bad config or checkpoint) print one line and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from ganplay.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, write_atomic
+from ganplay.config import ConfigError
+from ganplay.data import DATASETS, DataError, load_dataset
+from ganplay.images import make_grid, png_bytes, upscale
+from ganplay.models import sample_latent
+from ganplay.presets import PRESETS, preset
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args) or 0
+    except (DataError, ConfigError, CheckpointError, KeyError, ValueError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ganplay", description="ganplay: a GAN teaching playground")
+    sub = parser.add_subparsers(title="commands")
+
+    p = sub.add_parser("presets", help="list the training presets")
+    p.set_defaults(run=_presets)
+
+    p = sub.add_parser("train", help="train a preset and save a checkpoint")
+    p.add_argument("--preset", default="lecture", help="preset name (see `presets`)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="generator steps to train (default 1000)")
+    length.add_argument("--seconds", type=float, help="train for this many seconds instead")
+    p.add_argument("--data", help="data folder (default: $GANPLAY_DATA, then ./data/<dataset>)")
+    p.add_argument("--dataset", choices=sorted(DATASETS), help="dataset (default: the preset's)")
+    p.add_argument("--seed", type=int, help="random seed (default: the preset's)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
+                   help='override a config field, e.g. --set train.lr_g=1e-4 --set model.latent_dim=64')
+    p.add_argument("--half", action="store_true", help="store weights in float16 (half the size)")
+    p.add_argument("--no-discriminator", action="store_true", help="save the generator only")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")
+    p.set_defaults(run=_train)
+
+    p = sub.add_parser("sample", help="draw a grid of samples from a checkpoint")
+    p.add_argument("checkpoint")
+    p.add_argument("--out", required=True, help="PNG path")
+    p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--scale", type=int, default=3, help="pixel enlargement (default 3)")
+    p.set_defaults(run=_sample)
+
+    p = sub.add_parser("data", help="manage datasets")
+    data_sub = p.add_subparsers(title="data commands")
+    d = data_sub.add_parser("download", help="download a dataset's IDX files and verify their md5")
+    d.add_argument("dataset", choices=sorted(DATASETS))
+    d.add_argument("--dest", help="folder (default ./data/<dataset>)")
+    d.set_defaults(run=_download)
+    return parser
+
+
+def _presets(args) -> int:
+    width = max(map(len, PRESETS))
+    for name, cfg in PRESETS.items():
+        line = cfg.description.split(": ")[0]
+        line = line if len(line) <= 90 else line[:89] + "…"
+        print(f"{name:<{width}}  {line}  [{cfg.source}]")
+    return 0
+
+
+def _apply_overrides(cfg, pairs: list[str]):
+    changes = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--set expects FIELD=VALUE, got {pair!r}")
+        try:
+            changes[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            changes[key] = raw          # bare strings: --set train.loss=hinge
+    return cfg.replace(**changes) if changes else cfg
+
+
+def _train(args) -> int:
+    from ganplay.trainer import Trainer, TrainingDiverged
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = preset(args.preset)
+    if args.dataset:
+        cfg = cfg.replace(**{"train.dataset": args.dataset})
+    if args.seed is not None:
+        cfg = cfg.replace(**{"train.seed": args.seed})
+    cfg = _apply_overrides(cfg, args.set)
+    dataset = load_dataset(cfg.train.dataset, args.data)
+    trainer = Trainer(cfg, dataset)
+    print(f"{cfg.name}: {dataset.describe()} on {trainer.device}", file=sys.stderr)
+    steps = args.steps if args.steps is not None else (None if args.seconds else 1000)
+    start, metrics, status, fraction, shown = time.perf_counter(), None, 0, 0.0, 0
+    interactive = sys.stderr.isatty()
+    try:
+        while True:
+            elapsed = time.perf_counter() - start
+            done = trainer.step_count
+            if (steps is not None and done >= steps) or (args.seconds and elapsed >= args.seconds):
+                break
+            metrics = trainer.step()
+            fraction = done / steps if steps else elapsed / args.seconds
+            if interactive and trainer.step_count % 10 == 0 or int(fraction * 10) > shown:
+                shown = int(fraction * 10)
+                _progress(fraction, trainer.step_count, elapsed, metrics, interactive)
+    except TrainingDiverged as err:
+        print(f"\n{err}", file=sys.stderr)
+        status = 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: saving what was trained so far", file=sys.stderr)
+    elapsed = time.perf_counter() - start
+    _progress(1.0 if status == 0 else fraction, trainer.step_count, elapsed, metrics, interactive)
+    out = save_checkpoint(args.out, trainer, include_discriminator=not args.no_discriminator, half=args.half)
+    print(file=sys.stderr)
+    rate = trainer.step_count / elapsed if elapsed else 0.0
+    print(f"trained {trainer.step_count} steps in {elapsed:.1f} s ({rate:.1f} steps/s)")
+    if metrics:
+        print(f"last step: D loss {metrics.d_loss:.3f}  G loss {metrics.g_loss:.3f}  "
+              f"D(x) {metrics.d_real:.3f}  D(G(z)) {metrics.d_fake:.3f}")
+    print(f"saved {out} ({out.stat().st_size / 2**20:.1f} MB)")
+    return status
+
+
+def _progress(fraction: float, step: int, elapsed: float, metrics, interactive: bool) -> None:
+    """A one-line bar redrawn in place on a terminal; one line per 10 % in logs."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    bar = "#" * int(fraction * 30)
+    tail = f" D {metrics.d_loss:6.3f} G {metrics.g_loss:6.3f}" if metrics else ""
+    start, end = ("\r", "") if interactive else ("", "\n")
+    print(f"{start}[{bar:<30}] {fraction:4.0%} step {step} {elapsed:6.1f}s{tail}", end=end, file=sys.stderr,
+          flush=True)
+
+
+def _sample(args) -> int:
+    ckpt = load_checkpoint(args.checkpoint)
+    model = ckpt.config.model
+    if not 1 <= args.n <= 1024:
+        raise ValueError("--n must be between 1 and 1024")
+    z = sample_latent(model, args.n, torch.Generator().manual_seed(args.seed))
+    y = torch.arange(args.n) % model.num_classes if model.num_classes else None
+    with torch.inference_mode():
+        images = ckpt.generator(z, y)
+    grid = upscale(make_grid(images, nrow=10 if model.num_classes else None), max(1, args.scale))
+    out = write_atomic(args.out, png_bytes(grid))
+    print(f"wrote {out} ({args.n} samples from {ckpt.config.name}, {ckpt.record.get('steps', '?')} steps)")
+    return 0
+
+
+def _download(args) -> int:
+    from ganplay.data import default_data_dir
+    from ganplay.download import download_dataset
+
+    dest = Path(args.dest) if args.dest else default_data_dir(args.dataset)
+
+    def progress(done: int, total: int, name: str) -> None:
+        share = f"{done / total:4.0%}" if total else f"{done / 2**20:.1f} MB"
+        print(f"\r{name}: {share}", end="", file=sys.stderr, flush=True)
+
+    folder = download_dataset(args.dataset, dest, progress=progress)
+    print(f"\n{args.dataset} is ready in {folder}")
+    return 0

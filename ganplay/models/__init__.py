@@ -1,0 +1,109 @@
+"""Generator and discriminator families, built from a `ModelConfig`.
+
+    G, D = build_models(cfg.model)
+    x = G(z, y)          # (B, C, S, S) in [-1, 1]; y (B,) class ids, only for conditional models
+    logits = D(x, y)     # (B,) raw logits, never a sigmoid: the losses decide what to do with them
+
+Architectures are registered by name (`GENERATORS`, `DISCRIMINATORS`); menus and tests read those names.
+Class conditioning is handled here, once, for every architecture: the generator sees [z, one_hot(y)] and the
+discriminator sees the image with one_hot(y) appended (as extra constant channels for conv nets).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from ganplay.config import ConfigError, ModelConfig
+from ganplay.models import conv, mlp
+
+GENERATORS = {"mlp": mlp.mlp_generator, "deconv": conv.deconv_generator, "upsample": conv.upsample_generator}
+DISCRIMINATORS = {"mlp": mlp.mlp_discriminator, "strided": conv.conv_discriminator, "pool": conv.conv_discriminator}
+IMAGE_SIZES = (28, 32, 64)
+
+
+class Generator(nn.Module):
+    """z (B, latent_dim) [+ y (B,)] -> images (B, C, S, S) in [-1, 1]."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.latent_dim, self.num_classes = cfg.latent_dim, cfg.num_classes
+        self.image_shape = (cfg.channels, cfg.image_size, cfg.image_size)
+        self.net = GENERATORS[cfg.generator.arch](cfg, cfg.latent_dim + cfg.num_classes)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.num_classes:
+            z = torch.cat([z, _one_hot(y, self.num_classes, z)], dim=1)
+        return self.net(z).view(z.shape[0], *self.image_shape)
+
+
+class Discriminator(nn.Module):
+    """images (B, C, S, S) [+ y (B,)] -> logits (B,)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.num_classes = cfg.num_classes
+        self.is_mlp = cfg.discriminator.arch == "mlp"
+        self.net = DISCRIMINATORS[cfg.discriminator.arch](cfg, cfg.channels + cfg.num_classes)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.num_classes:
+            onehot = _one_hot(y, self.num_classes, x)                     # (B, K)
+            if self.is_mlp:
+                x = torch.cat([x.flatten(1), onehot], dim=1)
+            else:
+                planes = onehot[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
+                x = torch.cat([x, planes], dim=1)                          # (B, C + K, S, S)
+        return self.net(x).view(-1)
+
+
+def _one_hot(y: torch.Tensor | None, num_classes: int, like: torch.Tensor) -> torch.Tensor:
+    if y is None:
+        raise ValueError("this model is class-conditional: pass class labels y")
+    return F.one_hot(y.long(), num_classes).to(like.dtype)
+
+
+def validate(cfg: ModelConfig) -> None:
+    """Raise ConfigError with a readable message if the config cannot build a model."""
+    if cfg.generator.arch not in GENERATORS:
+        raise ConfigError(f"unknown generator arch {cfg.generator.arch!r}; choose from {sorted(GENERATORS)}")
+    if cfg.discriminator.arch not in DISCRIMINATORS:
+        raise ConfigError(f"unknown discriminator arch {cfg.discriminator.arch!r}; "
+                          f"choose from {sorted(DISCRIMINATORS)}")
+    if cfg.image_size not in IMAGE_SIZES:
+        raise ConfigError(f"image_size must be one of {IMAGE_SIZES}, got {cfg.image_size}")
+    if not 1 <= cfg.latent_dim <= 4096:
+        raise ConfigError(f"latent_dim must be between 1 and 4096, got {cfg.latent_dim}")
+    if cfg.channels not in (1, 3):
+        raise ConfigError(f"channels must be 1 or 3, got {cfg.channels}")
+    if not 0 <= cfg.num_classes <= 1000:
+        raise ConfigError(f"num_classes must be between 0 and 1000, got {cfg.num_classes}")
+    if cfg.prior not in ("normal", "uniform"):
+        raise ConfigError(f"prior must be 'normal' or 'uniform', got {cfg.prior!r}")
+    for part in (cfg.generator, cfg.discriminator):
+        if not part.hidden or any(w < 1 or w > 8192 for w in part.hidden + part.fc):
+            raise ConfigError("layer widths must be between 1 and 8192")
+        if part.activation not in mlp.ACTIVATIONS:
+            raise ConfigError(f"activation must be one of {sorted(mlp.ACTIVATIONS)}, got {part.activation!r}")
+    if not 0 <= cfg.discriminator.dropout < 1:
+        raise ConfigError("dropout must be in [0, 1)")
+
+
+def build_models(cfg: ModelConfig, seed: int | None = None) -> tuple[Generator, Discriminator]:
+    """Build (G, D) for a config; with a seed the initial weights are reproducible."""
+    validate(cfg)
+    if seed is not None:
+        torch.manual_seed(seed)
+    return Generator(cfg), Discriminator(cfg)
+
+
+def sample_latent(cfg: ModelConfig, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """n codes from the model's prior, (n, latent_dim), on the CPU: N(0, I) or U[-1, 1)."""
+    shape = (n, cfg.latent_dim)
+    if cfg.prior == "uniform":
+        return torch.rand(shape, generator=generator) * 2.0 - 1.0
+    return torch.randn(shape, generator=generator)
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

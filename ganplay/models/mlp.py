@@ -1,0 +1,44 @@
+"""Fully connected generators and discriminators (the MLP GANs of seeds 001 and 004)."""
+from __future__ import annotations
+
+from torch import nn
+
+from ganplay.config import ModelConfig
+
+ACTIVATIONS = {"relu", "leaky_relu"}
+
+
+def activation(name: str, slope: float) -> nn.Module:
+    return nn.ReLU() if name == "relu" else nn.LeakyReLU(slope)
+
+
+def mlp_generator(cfg: ModelConfig, in_features: int) -> nn.Module:
+    """in_features -> hidden... -> C*S*S with tanh; each hidden layer is Linear [-> BN] -> act."""
+    g = cfg.generator
+    layers: list[nn.Module] = []
+    width = in_features
+    for out in g.hidden:
+        layers.append(nn.Linear(width, out))
+        block = [activation(g.activation, g.slope)]
+        if g.batchnorm:
+            bn = nn.BatchNorm1d(out, eps=g.bn_eps, momentum=g.bn_momentum)
+            block = [bn] + block if g.norm_first else block + [bn]
+        layers += block
+        width = out
+    layers += [nn.Linear(width, cfg.channels * cfg.image_size ** 2), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def mlp_discriminator(cfg: ModelConfig, in_channels: int) -> nn.Module:
+    """Flattened image (+ one-hot label) -> hidden... -> 1 logit; each hidden layer is Linear -> act [-> dropout]."""
+    d = cfg.discriminator
+    conditional = in_channels - cfg.channels  # the label arrives already concatenated to the flat image
+    width = cfg.channels * cfg.image_size ** 2 + conditional
+    layers: list[nn.Module] = [nn.Flatten()]
+    for out in d.hidden:
+        layers += [nn.Linear(width, out), activation(d.activation, d.slope)]
+        if d.dropout:
+            layers.append(nn.Dropout(d.dropout))
+        width = out
+    layers.append(nn.Linear(width, 1))
+    return nn.Sequential(*layers)

@@ -1,0 +1,178 @@
+"""Named recipes. Each seed article's GAN is reproduced as data: architecture, loss, optimiser, learning rates,
+betas, batch size, latent size and noise prior as the article gives them (its file name is in `source`).
+
+    from ganplay.presets import PRESETS, preset
+    cfg = preset("dcgan")             # a RunConfig; edit with cfg.replace(**{"train.lr_g": 1e-4})
+
+Where an article leaves something open it is said in the description. Menus list `PRESETS` in this order.
+"""
+from __future__ import annotations
+
+from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig, RunConfig, TrainConfig
+
+
+_LECTURE = RunConfig(
+    name="lecture",
+    description="Small DCGAN tuned so digits become recognisable within a minute on a laptop CPU.",
+    source="ganplay (tuned with bench/time_to_digits.py)",
+    model=ModelConfig(
+        latent_dim=32, image_size=28, prior="normal",
+        generator=GeneratorConfig(arch="deconv", hidden=(64, 32), batchnorm=True, bias=False, project_act=True,
+                                  project_norm=True),
+        discriminator=DiscriminatorConfig(arch="strided", hidden=(32, 64), kernel=4, slope=0.2, head="linear"),
+    ),
+    train=TrainConfig(loss="nonsaturating", lr_g=2e-3, lr_d=2e-3, betas_g=(0.5, 0.999), betas_d=(0.5, 0.999),
+                      batch_size=64),
+)
+
+_SEED_001 = RunConfig(
+    name="mlp-vanilla",
+    description="Vanilla MLP GAN: D 784-1024-512-256-1 with ReLU and dropout 0.3, G 100-256-512-1024-784, BCE, "
+                "Adam 1e-4, batch 32, z ~ N(0, I).",
+    source="001_08dc60fbc13b54b5.txt",
+    model=ModelConfig(
+        latent_dim=100, prior="normal",
+        generator=GeneratorConfig(arch="mlp", hidden=(256, 512, 1024), activation="relu"),
+        discriminator=DiscriminatorConfig(arch="mlp", hidden=(1024, 512, 256), activation="relu", dropout=0.3),
+    ),
+    # torch.optim.Adam defaults: betas (0.9, 0.999). G's target is "real", i.e. the non-saturating loss.
+    train=TrainConfig(loss="nonsaturating", lr_g=1e-4, lr_d=1e-4, betas_g=(0.9, 0.999), betas_d=(0.9, 0.999),
+                      batch_size=32),
+)
+
+_SEED_004 = RunConfig(
+    name="mlp-batchnorm",
+    description="MLP GAN with batch norm and LeakyReLU(0.2) in G (64-256-512-1024-784), LeakyReLU(0.1) and "
+                "dropout 0.2 in D (784-512-256-128-1), BCE, Adam 3e-4, batch 32, z dim 64.",
+    source="004_015bb32f8b342aac.txt",
+    model=ModelConfig(
+        latent_dim=64, prior="normal",
+        # The article writes BatchNorm1d(n, 0.8): the second argument is eps, so eps = 0.8 is reproduced.
+        generator=GeneratorConfig(arch="mlp", hidden=(256, 512, 1024), activation="leaky_relu", slope=0.2,
+                                  batchnorm=True, bn_eps=0.8),
+        discriminator=DiscriminatorConfig(arch="mlp", hidden=(512, 256, 128), activation="leaky_relu", slope=0.1,
+                                          dropout=0.2),
+    ),
+    train=TrainConfig(loss="nonsaturating", lr_g=3e-4, lr_d=3e-4, betas_g=(0.9, 0.999), betas_d=(0.9, 0.999),
+                      batch_size=32),
+)
+
+_SEED_000 = RunConfig(
+    name="lsgan-dcgan",
+    description="Least-squares DCGAN: G linear 1024 -> 128x7x7 -> transposed convs (ReLU then BN), D 5x5 convs "
+                "with max-pool and LeakyReLU(0.01), z ~ U[-1, 1) of dim 96, Adam 1e-3 betas (0.5, 0.999), batch 128.",
+    source="000_034fd5d25fd0bd7e.txt",
+    model=ModelConfig(
+        latent_dim=96, image_size=28, prior="uniform",
+        generator=GeneratorConfig(arch="deconv", hidden=(128, 64), fc=(1024,), activation="relu", batchnorm=True,
+                                  norm_first=False, bias=True, project_act=True, project_norm=True),
+        discriminator=DiscriminatorConfig(arch="pool", hidden=(32, 64), kernel=5, padding=0, fc=(1024,),
+                                          activation="leaky_relu", slope=0.01, head="linear"),
+    ),
+    train=TrainConfig(loss="least-squares", lr_g=1e-3, lr_d=1e-3, betas_g=(0.5, 0.999), betas_d=(0.5, 0.999),
+                      batch_size=128),
+)
+
+
+def _dcgan(name: str, image_size: int, channels: int, widths: tuple[int, ...], description: str) -> RunConfig:
+    return RunConfig(
+        name=name, description=description, source="002_47c42fbbfbd24483.txt",
+        model=ModelConfig(
+            latent_dim=100, image_size=image_size, channels=channels, prior="normal",
+            # project-and-reshape: a linear layer (with bias) straight into the first map, no BN or activation
+            generator=GeneratorConfig(arch="deconv", hidden=widths, activation="relu", batchnorm=True, bias=False,
+                                      project_act=False, init_std=0.2),
+            discriminator=DiscriminatorConfig(arch="strided", hidden=widths[::-1], kernel=4, activation="leaky_relu",
+                                              slope=0.2, batchnorm=True, bias=False, head="conv", init_std=0.2),
+        ),
+        train=TrainConfig(loss="nonsaturating", lr_g=2e-4, lr_d=2e-4, betas_g=(0.5, 0.999), betas_d=(0.5, 0.999),
+                          batch_size=128, real_label=0.9),
+    )
+
+
+_SEED_002 = _dcgan(
+    "dcgan", 28, 1, (128, 64),
+    "DCGAN at MNIST size: project-and-reshape G with transposed convs + BN + ReLU, strided-conv D with BN and "
+    "LeakyReLU(0.2), one-sided label smoothing (real label 0.9), Adam 2e-4 betas (0.5, 0.999), batch 128, "
+    "weights ~ N(0, 0.2).")
+_SEED_002_64 = _dcgan(
+    "dcgan-64", 64, 3, (512, 256, 128, 64),
+    "The article's 64x64 RGB DCGAN (G 3,583,872 / D 2,765,568 parameters); MNIST is resized to 64 px and "
+    "repeated over 3 channels. Slow on a CPU.")
+
+_SEED_003 = RunConfig(
+    name="upsample-dcgan",
+    description="Upsample+conv G (dense 256x8x8, two blocks of nearest upsampling, 3x3 conv, BN, LeakyReLU 0.2), "
+                "3x3 conv D (64 stride 1, 128 and 256 stride 2), BCE, Adam 1e-4 betas (0.5, 0.9), MNIST padded "
+                "to 32x32, z dim 64, batch 32; D steps per G step adjustable (the article's training ratio).",
+    source="003_f61dfe141d0e852d.txt",
+    model=ModelConfig(
+        latent_dim=64, image_size=32, prior="normal",
+        # Keras BatchNormalization(momentum=0.8) is torch momentum 0.2.
+        generator=GeneratorConfig(arch="upsample", hidden=(256, 128, 64), activation="leaky_relu", slope=0.2,
+                                  batchnorm=True, bn_eps=1e-3, bn_momentum=0.2, project_act=True),
+        discriminator=DiscriminatorConfig(arch="strided", hidden=(64, 128, 256), strides=(1, 2, 2), kernel=3,
+                                          activation="leaky_relu", slope=0.2, head="linear"),
+    ),
+    # Batch size 32 is the article's repository default (its text does not state it).
+    train=TrainConfig(loss="nonsaturating", lr_g=1e-4, lr_d=1e-4, betas_g=(0.5, 0.9), betas_d=(0.5, 0.9),
+                      batch_size=32, d_steps=1),
+)
+
+_WGAN_GP = RunConfig(
+    name="wgan-gp",
+    description="WGAN-GP (Gulrajani et al. 2017): DCGAN-style G, critic without batch norm, gradient penalty 10, "
+                "5 critic steps per G step, Adam 1e-4 betas (0.5, 0.9), batch 64.",
+    source="Gulrajani et al., Improved Training of Wasserstein GANs (2017)",
+    model=ModelConfig(
+        latent_dim=128, image_size=28, prior="normal",
+        generator=GeneratorConfig(arch="deconv", hidden=(128, 64), batchnorm=True, bias=False, project_act=True,
+                                  project_norm=True),
+        discriminator=DiscriminatorConfig(arch="strided", hidden=(64, 128), kernel=4, slope=0.2, head="linear"),
+    ),
+    train=TrainConfig(loss="wgan-gp", lr_g=1e-4, lr_d=1e-4, betas_g=(0.5, 0.9), betas_d=(0.5, 0.9), batch_size=64,
+                      d_steps=5, gp_weight=10.0),
+)
+
+_WGAN = RunConfig(
+    name="wgan",
+    description="WGAN with weight clipping (Arjovsky et al. 2017): clip 0.01, 5 critic steps, RMSprop 5e-5, "
+                "batch 64.",
+    source="Arjovsky et al., Wasserstein GAN (2017)",
+    model=_WGAN_GP.model,
+    train=TrainConfig(loss="wgan", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, batch_size=64, d_steps=5,
+                      clip_value=0.01),
+)
+
+_HINGE = RunConfig(
+    name="hinge",
+    description="Hinge loss with the two-time-scale rule of SAGAN (Zhang et al. 2019): D lr 4e-4, G lr 1e-4, "
+                "Adam betas (0, 0.9), batch 64.",
+    source="Zhang et al., Self-Attention GANs (2019); Lim & Ye, Geometric GAN (2017)",
+    model=_WGAN_GP.model,
+    train=TrainConfig(loss="hinge", lr_g=1e-4, lr_d=4e-4, betas_g=(0.0, 0.9), betas_d=(0.0, 0.9), batch_size=64),
+)
+
+_CONDITIONAL = RunConfig(
+    name="cdcgan",
+    description="Class-conditional DCGAN: the label enters G with z and D as extra one-hot planes, so you can ask "
+                "for a 3 and morph it into an 8.",
+    source="Mirza & Osindero, Conditional GANs (2014), on the lecture DCGAN",
+    model=ModelConfig(
+        latent_dim=32, image_size=28, num_classes=10, prior="normal",
+        generator=_LECTURE.model.generator, discriminator=_LECTURE.model.discriminator,
+    ),
+    train=_LECTURE.train,
+)
+
+PRESETS: dict[str, RunConfig] = {p.name: p for p in [
+    _LECTURE, _SEED_001, _SEED_004, _SEED_000, _SEED_002, _SEED_002_64, _SEED_003,
+    _WGAN_GP, _WGAN, _HINGE, _CONDITIONAL,
+]}
+
+
+def preset(name: str) -> RunConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise KeyError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None
