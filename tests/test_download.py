@@ -1,0 +1,217 @@
+"""Tests for ganplay.download against real HTTP servers on 127.0.0.1 serving copies of the MNIST t10k files.
+
+Nothing here touches the internet: every mirror is a local `ThreadingHTTPServer` (or a closed / silent port).
+The real files come from $GANPLAY_DATA (e.g. GANPLAY_DATA=../shared/data/mnist); the tests fail if it is missing.
+"""
+
+import functools
+import hashlib
+import http.server
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ganplay.data import DATASETS, DataError, load_dataset
+from ganplay.download import download_dataset
+
+T10K_FILES = list(DATASETS["mnist"].splits["t10k"])
+MD5 = DATASETS["mnist"].md5
+
+
+def shared_mnist_dir() -> Path:
+    """The real MNIST t10k folder named by $GANPLAY_DATA; fails the test loudly when it is not there."""
+    value = os.environ.get("GANPLAY_DATA")
+    if not value:
+        pytest.fail("GANPLAY_DATA is not set. Point it at the folder holding the MNIST t10k files, "
+                    "e.g. GANPLAY_DATA=../shared/data/mnist (relative to the repository root).")
+    folder = Path(value).absolute()
+    if (folder / "mnist").is_dir():
+        folder = folder / "mnist"
+    missing = [name for name in T10K_FILES if not (folder / name).is_file()]
+    if missing:
+        pytest.fail(f"GANPLAY_DATA={value} (resolved to {folder}) lacks {', '.join(missing)}; "
+                    f"point it at the folder holding the MNIST t10k files.")
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_proxies(monkeypatch):
+    """Talk to 127.0.0.1 directly even where a proxy is configured."""
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture
+def good_files(tmp_path) -> Path:
+    """A tmp copy of the real t10k pair (never inside the repository)."""
+    folder = tmp_path / "good"
+    folder.mkdir()
+    for name in T10K_FILES:
+        shutil.copy(shared_mnist_dir() / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def bad_files(tmp_path, good_files) -> Path:
+    """Same names, same sizes, one byte changed: only the md5 can tell."""
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for name in T10K_FILES:
+        content = bytearray((good_files / name).read_bytes())
+        content[len(content) // 2] ^= 0x01
+        (folder / name).write_bytes(bytes(content))
+    return folder
+
+
+class Mirror:
+    """A real HTTP server on 127.0.0.1 serving one folder and recording the paths requested."""
+
+    def __init__(self, folder: Path):
+        self.requests: list[str] = []
+        requests = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self):
+                requests.append(self.path)
+                super().do_GET()
+
+            def log_message(self, *args):   # keep the test output quiet
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                      functools.partial(Handler, directory=str(folder)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.fixture
+def serve():
+    mirrors: list[Mirror] = []
+
+    def start(folder: Path) -> Mirror:
+        mirrors.append(Mirror(folder))
+        return mirrors[-1]
+
+    yield start
+    for mirror in mirrors:
+        mirror.close()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"   # nothing listens there any more: connection refused
+
+
+def md5_of(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def test_download_fetches_verifies_and_loads(serve, good_files, tmp_path):
+    mirror = serve(good_files)
+    dest = tmp_path / "dest" / "mnist"   # created on demand
+    seen = []
+    result = download_dataset("mnist", dest, mirrors=[mirror.url], files=T10K_FILES,
+                              progress=lambda done, total, name: seen.append((done, total, name)))
+    assert result == dest.absolute()
+    assert sorted(p.name for p in dest.iterdir()) == sorted(T10K_FILES)   # no temp files left
+    for name in T10K_FILES:
+        assert (dest / name).read_bytes() == (good_files / name).read_bytes()
+        assert md5_of(dest / name) == MD5[name]
+        size = (good_files / name).stat().st_size
+        assert (size, size, name) in seen
+    assert sorted(mirror.requests) == sorted("/" + name for name in T10K_FILES)
+    assert len(load_dataset("mnist", root=dest, part="holdout")) == 2000
+
+
+def test_corrupted_mirror_is_skipped_for_the_next(serve, good_files, bad_files, tmp_path):
+    bad, good = serve(bad_files), serve(good_files)
+    dest = tmp_path / "dest"
+    download_dataset("mnist", dest, mirrors=[bad.url, good.url], files=T10K_FILES)
+    for name in T10K_FILES:
+        assert (dest / name).read_bytes() == (good_files / name).read_bytes()
+    assert len(bad.requests) == 2 and len(good.requests) == 2
+    assert sorted(p.name for p in dest.iterdir()) == sorted(T10K_FILES)
+
+
+def test_only_bad_mirrors_leave_nothing_behind(serve, bad_files, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    bad, missing = serve(bad_files), serve(empty)
+    dest = tmp_path / "dest"
+    with pytest.raises(DataError) as caught:
+        download_dataset("mnist", dest, mirrors=[bad.url, missing.url], files=T10K_FILES)
+    message = str(caught.value)
+    assert "md5 mismatch" in message and "404" in message
+    assert bad.url in message and missing.url in message and T10K_FILES[0] in message
+    assert list(dest.iterdir()) == []
+
+
+def test_offline_fails_fast_with_copy_instructions(tmp_path):
+    dest = tmp_path / "dest"
+    started = time.monotonic()
+    with pytest.raises(DataError) as caught:
+        download_dataset("mnist", dest, mirrors=[closed_port_url(), closed_port_url()])
+    assert time.monotonic() - started < 5.0
+    message = str(caught.value)
+    assert "No internet?" in message and str(dest) in message
+    assert all(name in message for name in DATASETS["mnist"].file_names)
+    assert list(dest.iterdir()) == []
+
+
+def test_silent_mirror_costs_one_timeout_then_next_mirror_serves(serve, good_files, tmp_path):
+    """A server that accepts but never answers times out once and is not asked for the second file."""
+    good = serve(good_files)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)   # the kernel accepts connections; nobody ever answers
+        silent_url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+        dest = tmp_path / "dest"
+        started = time.monotonic()
+        download_dataset("mnist", dest, mirrors=[silent_url, good.url], files=T10K_FILES, timeout=0.5)
+        elapsed = time.monotonic() - started
+        silent.setblocking(False)
+        connections = 0
+        while True:   # every connection attempt still waits in the accept queue
+            try:
+                silent.accept()[0].close()
+            except BlockingIOError:
+                break
+            connections += 1
+    assert connections == 1 and 0.5 <= elapsed < 5.0
+    assert all(md5_of(dest / name) == MD5[name] for name in T10K_FILES)
+
+
+def test_files_already_present_are_not_downloaded_again(serve, good_files, tmp_path):
+    mirror = serve(good_files)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    for name in T10K_FILES:
+        shutil.copy(good_files / name, dest / name)
+    download_dataset("mnist", dest, mirrors=[mirror.url], files=T10K_FILES)
+    assert mirror.requests == []
+    # A damaged local copy, though, is replaced.
+    (dest / T10K_FILES[1]).write_bytes(b"damaged")
+    download_dataset("mnist", dest, mirrors=[mirror.url], files=T10K_FILES)
+    assert mirror.requests == ["/" + T10K_FILES[1]]
+    assert md5_of(dest / T10K_FILES[1]) == MD5[T10K_FILES[1]]
+
+
+def test_unknown_dataset_or_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="fashion-mnist"):
+        download_dataset("cifar", tmp_path)
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz"):
+        download_dataset("mnist", tmp_path, files=["t10k-labels.gz"])
