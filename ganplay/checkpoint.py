@@ -145,12 +145,14 @@ def _check_container(data: bytes) -> None:
     """Recognise what the bytes are before handing them to a parser, so the message can say so."""
     if len(data) < 8:
         raise CheckpointError("the file is empty or truncated (too short to be a checkpoint)")
-    if data[:1] == b"\x80" or data[:2] == b"PK":
+    # safetensors: an 8-byte little-endian header length, then a JSON header starting with "{"
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len <= min(_MAX_HEADER, len(data) - 8) and data[8:9] == b"{":
+        return
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") or data[:2] == b"PK":
         raise CheckpointError("this is a pickle / torch.save file; ganplay never unpickles files because that can "
                               "run arbitrary code. Export the weights as a ganplay .safetensors checkpoint instead")
-    (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len > _MAX_HEADER or header_len > len(data) - 8 or data[8:9] != b"{":
-        raise CheckpointError("the file is not a safetensors checkpoint, or it is truncated")
+    raise CheckpointError("the file is not a safetensors checkpoint, or it is truncated")
 
 
 def _metadata(data: bytes) -> dict:

@@ -1,0 +1,169 @@
+"""Training page: a live GAN run on MNIST that a lecturer can start, pause, step, resume, stop and save.
+
+The run trains on a worker thread (ganplay.live); this script only flips its events in button callbacks and
+draws snapshots in a fragment that refreshes itself twice a second while the run trains.
+"""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from ganplay.config import ConfigError
+from ganplay.data import DataError
+from ganplay.figures.training import d_outputs_figure, losses_figure
+from ganplay.images import png_bytes, upscale
+from ganplay.live import ENDED, RUNNING, ServerBusy
+from ganplay.losses import LOSSES
+from ganplay_app import resources
+from ganplay_app.training_ui import config_from_state, recipe_ui
+
+st.title("Training a GAN, live")
+registry = resources.run_registry()
+status = resources.dataset_status()
+available = [name for name, error in status.items() if error is None]
+if not available:
+    st.error("No dataset found, so nothing can be trained yet.\n\n" + status["mnist"])
+    st.stop()
+
+run = registry.get(st.session_state.get("run_id") or st.query_params.get("run"))
+if run is not None:
+    st.session_state.run_id = run.id
+    st.query_params["run"] = run.id            # a reloaded tab re-attaches to its run
+
+
+def current_run():
+    return registry.get(st.session_state.get("run_id"))
+
+
+def on_live_change() -> None:
+    r = current_run()
+    if r is not None and r.alive:
+        ss = st.session_state
+        r.set_hyperparameters(lr_g=float(ss.tr_lr_g), lr_d=float(ss.tr_lr_d), d_steps=int(ss.tr_d_steps))
+
+
+def create_run():
+    """A new run from the sidebar's recipe, or None with the reason kept for the page to show."""
+    try:
+        name = st.session_state.tr_dataset
+        new = registry.create(config_from_state(name), resources.dataset(name),
+                              max_steps=st.session_state.tr_steps or None)
+    except (ConfigError, ValueError, DataError, ServerBusy) as err:
+        st.session_state.train_error = str(err)
+        return None
+    st.session_state.train_error = None
+    st.session_state.run_id = new.id
+    return new
+
+
+def start() -> None:
+    r = current_run()
+    r = r if r is not None and r.alive else create_run()
+    if r is not None:
+        r.start()
+
+
+def step_once() -> None:
+    r = current_run()
+    r = r if r is not None and r.alive else create_run()
+    if r is None:
+        return
+    before = r.snapshot().step
+    r.step_once()
+    deadline = time.monotonic() + 3.0       # let the page show the new step, not the old one
+    while r.snapshot().step == before and r.alive and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def reset() -> None:
+    r = current_run()
+    if r is not None:
+        registry.discard(r.id)
+    st.session_state.pop("run_id", None)
+    st.query_params.pop("run", None)
+
+
+locked = run is not None and run.alive
+with st.sidebar:
+    st.subheader("Recipe")
+    dataset_name, config, _ = recipe_ui(available, locked, on_live_change)
+    if locked:
+        st.caption("Learning rates and D steps change the running model at once; Reset to change the rest.")
+    for name, error in status.items():
+        if error is not None and name != "mnist":
+            st.caption(f"{name} is not installed: {error}")
+
+st.caption(resources.dataset(dataset_name).describe())
+loss = LOSSES[config.train.loss]
+with st.expander(f"Loss: {loss.title}", expanded=False):
+    st.latex(loss.d_formula)
+    st.latex(loss.g_formula)
+    st.caption(loss.summary)
+
+state = run.state if run else None
+cols = st.columns(5)
+running = state == RUNNING
+cols[0].button("Resume" if state == "paused" else "Start", on_click=start, type="primary",
+               disabled=running, width="stretch")
+cols[1].button("Pause", on_click=lambda: current_run().pause(), disabled=not running, width="stretch")
+cols[2].button("Step once", on_click=step_once, disabled=running, width="stretch")
+cols[3].button("Stop", on_click=lambda: current_run().stop(), disabled=not locked, width="stretch")
+cols[4].button("Reset", on_click=reset, disabled=run is None, width="stretch")
+if st.session_state.get("train_error"):
+    st.error(st.session_state.train_error)
+
+if run is None:
+    st.info("Choose a recipe in the sidebar and press **Start**. The grid below will show the generator's "
+            "samples from a fixed batch of noise, so you can watch the same 64 codes turn into digits.")
+    st.stop()
+
+
+@st.fragment(run_every=0.5 if running else (None if state in ENDED else 5.0))
+def live_panel() -> None:
+    r = current_run()
+    if r is None:
+        return
+    r.heartbeat()
+    snap = r.snapshot()
+    if snap.state != state:
+        st.rerun()                          # the run changed state: redraw buttons and the refresh rate
+    m = st.columns(5)
+    last = {k: v[-1] for k, v in snap.history.items() if v}
+    m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
+    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}")
+    m[2].metric("Training time", f"{snap.seconds:.0f} s")
+    m[3].metric("D(x)", f"{last['d_real']:.3f}" if last else "–")
+    m[4].metric("D(G(z))", f"{last['d_fake']:.3f}" if last else "–")
+    if snap.max_steps:
+        st.progress(min(snap.step / snap.max_steps, 1.0))
+    if snap.state == "diverged":
+        st.error(snap.message)
+    elif snap.message:
+        st.info(snap.message)
+
+    left, right = st.columns([1, 1])
+    with left:
+        frames = snap.timeline_steps
+        if len(frames) > 1 and not running:
+            pick = st.select_slider("Scrub through training", options=list(range(len(frames))),
+                                    value=len(frames) - 1, format_func=lambda i: f"step {frames[i]}")
+            grid_step, grid = r.frame(pick)
+        else:
+            grid_step, grid = snap.grid_step, snap.grid
+        st.image(upscale(grid, 2), output_format="PNG", caption=f"G(fixed noise) at step {grid_step}")
+    with right:
+        st.plotly_chart(losses_figure(snap.history, height=280), key="losses")
+        st.plotly_chart(d_outputs_figure(snap.history, LOSSES[snap.config.train.loss].output, height=280),
+                        key="d_outputs")
+    if not running and snap.step > 0:
+        d = st.columns(3)
+        name = f"ganplay-{snap.config.name}-step{snap.step}"
+        d[0].download_button("Checkpoint (.safetensors)", r.checkpoint, f"{name}.safetensors",
+                             on_click="ignore", width="stretch")
+        d[1].download_button("Grid (PNG)", png_bytes(upscale(snap.grid, 2)), f"{name}.png", on_click="ignore",
+                             width="stretch")
+        d[2].download_button("Training GIF", r.timeline_gif, f"{name}.gif", on_click="ignore", width="stretch")
+
+
+live_panel()

@@ -1,0 +1,100 @@
+"""Widgets of the Training page. Each `*_ui()` draws widgets and returns plain values; no torch here.
+
+The recipe widgets keep their values in st.session_state under "tr_*" keys. Choosing a preset writes that
+preset's values into those keys, so everything stays editable afterwards.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from ganplay.config import RunConfig
+from ganplay.losses import LOSSES
+from ganplay.presets import PRESETS, preset
+
+BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+# Changing the architecture family swaps in the nets of a reference preset (latent size stays the user's).
+FAMILIES = {"DCGAN (convolutional)": "lecture", "MLP (fully connected)": "mlp-batchnorm"}
+LIVE_KEYS = ("tr_lr_g", "tr_lr_d", "tr_d_steps")
+
+
+def family_of(cfg: RunConfig) -> str:
+    return next(f for f in FAMILIES if (cfg.model.generator.arch == "mlp") == f.startswith("MLP"))
+
+
+def load_preset_into_state(name: str) -> None:
+    cfg = preset(name)
+    t, m = cfg.train, cfg.model
+    st.session_state.update({
+        "tr_preset": name, "tr_loss": t.loss, "tr_family": family_of(cfg),
+        "tr_lr_g": t.lr_g, "tr_lr_d": t.lr_d, "tr_b1_g": t.betas_g[0], "tr_b2_g": t.betas_g[1],
+        "tr_b1_d": t.betas_d[0], "tr_b2_d": t.betas_d[1], "tr_batch": t.batch_size, "tr_latent": m.latent_dim,
+        "tr_prior": m.prior, "tr_real_label": t.real_label, "tr_d_steps": t.d_steps, "tr_seed": t.seed,
+    })
+
+
+def _on_preset_change() -> None:
+    load_preset_into_state(st.session_state["tr_preset"])
+
+
+def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, RunConfig, int]:
+    """Dataset, preset and every hyperparameter. Returns (dataset name, config, steps; 0 = until stopped).
+
+    `locked`: a run is going, so only the live settings (learning rates, D steps) stay enabled and each change
+    calls on_live_change().
+    """
+    if "tr_preset" not in st.session_state:
+        load_preset_into_state("lecture")
+    ss = st.session_state
+    dataset = st.selectbox("Dataset", datasets, key="tr_dataset", disabled=locked,
+                           format_func={"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}.get)
+    st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=_on_preset_change, disabled=locked,
+                 format_func=lambda n: f"{n}  ·  {PRESETS[n].source.split(' ')[0]}",
+                 help="The seed articles' recipes by name; `lecture` is tuned for a quick demo.")
+    st.caption(PRESETS[ss.tr_preset].description)
+    st.selectbox("Loss", list(LOSSES), key="tr_loss", format_func=lambda n: LOSSES[n].title, disabled=locked)
+    st.radio("Architecture", list(FAMILIES), key="tr_family", horizontal=True, disabled=locked)
+
+    c1, c2 = st.columns(2)
+    c1.number_input("G learning rate", min_value=1e-6, max_value=100.0, format="%.1e", step=1e-5, key="tr_lr_g",
+                    on_change=on_live_change)
+    c2.number_input("D learning rate", min_value=1e-6, max_value=100.0, format="%.1e", step=1e-5, key="tr_lr_d",
+                    on_change=on_live_change)
+    c1.select_slider("Batch size", BATCH_SIZES, key="tr_batch", disabled=locked)
+    c2.number_input("D steps per G step", 1, 10, key="tr_d_steps", on_change=on_live_change)
+    c1.number_input("Latent size", 1, 512, key="tr_latent", disabled=locked)
+    c2.radio("Noise prior", ["normal", "uniform"], key="tr_prior", horizontal=True, disabled=locked,
+             format_func={"normal": "N(0, I)", "uniform": "U[-1, 1)"}.get)
+    st.slider("Real label (one-sided smoothing below 1)", 0.5, 1.0, step=0.05, key="tr_real_label",
+              disabled=locked)
+    with st.expander("Adam betas, seed and run length"):
+        b = st.columns(4)
+        b[0].number_input("β₁ G", 0.0, 0.999, step=0.05, key="tr_b1_g", disabled=locked)
+        b[1].number_input("β₂ G", 0.0, 0.9999, step=0.001, format="%.4f", key="tr_b2_g", disabled=locked)
+        b[2].number_input("β₁ D", 0.0, 0.999, step=0.05, key="tr_b1_d", disabled=locked)
+        b[3].number_input("β₂ D", 0.0, 0.9999, step=0.001, format="%.4f", key="tr_b2_d", disabled=locked)
+        s1, s2 = st.columns(2)
+        s1.number_input("Seed", 0, 2**31 - 1, key="tr_seed", disabled=locked)
+        steps = s2.number_input("Steps (0 = until you stop)", 0, 1_000_000, value=0, step=500, key="tr_steps",
+                                disabled=locked)
+    return dataset, config_from_state(dataset), int(steps)
+
+
+def config_from_state(dataset: str) -> RunConfig:
+    """The RunConfig the recipe widgets describe (may still be invalid: the trainer validates it)."""
+    ss = st.session_state
+    base = preset(ss.tr_preset)
+    if family_of(base) != ss.tr_family:
+        model = preset(FAMILIES[ss.tr_family]).model
+        base = base.replace(**{"model.generator": dataclasses.asdict(model.generator),
+                               "model.discriminator": dataclasses.asdict(model.discriminator),
+                               "model.image_size": model.image_size, "model.channels": model.channels})
+    return base.replace(**{
+        "train.loss": ss.tr_loss, "train.lr_g": float(ss.tr_lr_g), "train.lr_d": float(ss.tr_lr_d),
+        "train.betas_g": [float(ss.tr_b1_g), float(ss.tr_b2_g)], "train.betas_d": [float(ss.tr_b1_d),
+                                                                                      float(ss.tr_b2_d)],
+        "train.batch_size": int(ss.tr_batch), "train.d_steps": int(ss.tr_d_steps), "train.seed": int(ss.tr_seed),
+        "train.real_label": float(ss.tr_real_label), "train.dataset": dataset,
+        "model.latent_dim": int(ss.tr_latent), "model.prior": ss.tr_prior,
+    })
