@@ -278,10 +278,16 @@ class RunRegistry:
             if busy >= self.max_running:
                 raise ServerBusy(f"The server is busy: {busy} training run{'s' if busy > 1 else ''} already "
                                  f"going (the limit is {self.max_running}). Try again when one stops.")
-            kwargs.setdefault("threads", max(1, (os.cpu_count() or 2) // self.max_running))
+            kwargs.setdefault("threads", self.threads_per_run)
             run = TrainingRun(config, dataset, **kwargs)
             self._runs[run.id] = run
             return run
+
+    @property
+    def threads_per_run(self) -> int:
+        """Torch threads per run so that all runs at the cap together use the cores, no more (contended
+        thread pools collapse)."""
+        return max(1, (os.cpu_count() or 2) // self.max_running)
 
     def get(self, run_id: str | None) -> TrainingRun | None:
         with self._lock:
