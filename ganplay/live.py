@@ -266,8 +266,12 @@ class RunRegistry:
     """Process-wide list of runs with a cap on how many train at once."""
 
     def __init__(self, max_running: int | None = None, forget_after_s: float = 600.0):
+        # Server settings come from the environment: GANPLAY_MAX_RUNS (default 2), and the watchdog's
+        # GANPLAY_IDLE_PAUSE_S / GANPLAY_IDLE_STOP_S (defaults 300 s / 900 s: hidden tabs throttle timers).
         self.max_running = max_running or int(os.environ.get("GANPLAY_MAX_RUNS", "2"))
         self.forget_after_s = forget_after_s
+        self.idle_pause_s = float(os.environ.get("GANPLAY_IDLE_PAUSE_S", "300"))
+        self.idle_stop_s = float(os.environ.get("GANPLAY_IDLE_STOP_S", "900"))
         self._runs: dict[str, TrainingRun] = {}
         self._lock = threading.Lock()
 
@@ -279,6 +283,8 @@ class RunRegistry:
                 raise ServerBusy(f"The server is busy: {busy} training run{'s' if busy > 1 else ''} already "
                                  f"going (the limit is {self.max_running}). Try again when one stops.")
             kwargs.setdefault("threads", self.threads_per_run)
+            kwargs.setdefault("idle_pause_s", self.idle_pause_s)
+            kwargs.setdefault("idle_stop_s", self.idle_stop_s)
             run = TrainingRun(config, dataset, **kwargs)
             self._runs[run.id] = run
             return run

@@ -1,0 +1,86 @@
+"""What a person sees, in a real Chromium against a real server: pages load, sliders move plots, runs train."""
+from __future__ import annotations
+
+import io
+import re
+import time
+
+from PIL import Image
+
+from tests.e2e.conftest import assert_no_exception, settle, shot
+
+
+def metric_value(page, label: str) -> str:
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return tile.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def plot_data(page, index: int = 0) -> str:
+    """The JSON of a rendered plotly chart's traces, read from the DOM (what the browser actually drew)."""
+    return page.evaluate(
+        "i => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[i].data.map(t => [t.x, t.y]))", index)
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for the page")
+
+
+def test_every_page_loads_without_an_exception(open_page):
+    for path, heading in [("", "ganplay"), ("theory", "real line"), ("training", "Training"),
+                          ("latent", "Latent")]:
+        page = open_page(path)
+        assert heading.lower() in page.locator("h1").first.inner_text().lower()
+        assert_no_exception(page)
+        shot(page, f"page-{path or 'home'}")
+
+
+def test_theory_slider_changes_the_plot_and_the_metrics(open_page):
+    page = open_page("theory")
+    jsd_before, w1_before, plot_before = metric_value(page, "JSD (nats)"), metric_value(page, "Wasserstein-1"), \
+        plot_data(page)
+    slider = page.get_by_role("slider").first          # p_data's first mean
+    slider.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    wait_until(lambda: metric_value(page, "Wasserstein-1") != w1_before)
+    settle(page)
+    assert metric_value(page, "JSD (nats)") != jsd_before
+    assert plot_data(page) != plot_before
+    shot(page, "theory-after-slider")
+
+    page.get_by_role("button", name=re.compile("far apart", re.I)).first.click()
+    settle(page)
+    assert abs(float(metric_value(page, "JSD (nats)")) - 0.6931) < 1e-3    # saturated at log 2
+    shot(page, "theory-far-apart")
+
+
+def test_a_training_run_grows_digits_pauses_and_stops(open_page):
+    page = open_page("training")
+    page.get_by_role("button", name="Start").click()
+    wait_until(lambda: page.locator('[data-testid="stMetric"]').count() >= 5
+               and int(metric_value(page, "Step").split(" /")[0].replace(",", "")) >= 3)
+    grid = page.locator('[data-testid="stImage"] img').first
+    first_src = grid.get_attribute("src")
+    wait_until(lambda: int(metric_value(page, "Step").split(" /")[0].replace(",", "")) >= 150, timeout=90)
+    wait_until(lambda: grid.get_attribute("src") != first_src)      # the grid refreshes by itself
+    shot(page, "training-running")
+
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Resume").wait_for()
+    settle(page)
+    paused = metric_value(page, "Step")
+    page.wait_for_timeout(1500)
+    assert metric_value(page, "Step") == paused
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped.").wait_for()
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Grid (PNG)").click()
+    image = Image.open(download.value.path())
+    assert image.format == "PNG" and image.size == (484, 484)       # 8 x 8 digits, drawn at 2x
+    shot(page, "training-stopped")
