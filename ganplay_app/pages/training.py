@@ -91,8 +91,8 @@ with st.sidebar:
     if locked:
         st.caption("Learning rates and D steps change the running model at once; Reset to change the rest.")
     for name, error in status.items():
-        if error is not None and name != "mnist":
-            st.caption(f"{name} is not installed: {error}")
+        if error is not None:
+            st.caption(f"**{name} is not available.** {error}")
 
 st.caption(resources.dataset(dataset_name).describe())
 loss = LOSSES[config.train.loss]

@@ -1,0 +1,49 @@
+"""The UI layer of ganplay: Streamlit pages and the `*_ui()` helpers that draw their widgets.
+
+This package is the only place that imports streamlit; it reads widgets, calls the pure `ganplay`
+package with plain values and draws the results. Run the app with `streamlit run streamlit_app.py`.
+
+`LESSONS` below is the app's table of contents: `streamlit_app.py` builds the navigation from it and
+the home page describes each lesson, linking those whose page exists. Adding a page is one line:
+give its lesson the page script's path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+HOME_PAGE = "ganplay_app/pages/home.py"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson of the app: its title and icon, what it teaches, and its page script (if built)."""
+
+    title: str
+    icon: str
+    summary: str
+    page: str | None  # path from the repository root, or None while the page is still to come
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "Theory", ":material/function:",
+        "The GAN game on the real line. Shape a data and a generator distribution and watch the optimal "
+        "discriminator, the Jensen–Shannon and Kullback–Leibler divergences and the Wasserstein distance "
+        "respond; see why JSD stops helping once the two are far apart, and why the non-saturating loss "
+        "keeps the generator learning.",
+        "ganplay_app/pages/theory.py",
+    ),
+    Lesson(
+        "Training", ":material/model_training:",
+        "A GAN learning MNIST live. Pick a loss and an architecture, press start, and follow the losses, "
+        "the discriminator's verdicts and a fixed batch of samples as they turn from noise into digits.",
+        "ganplay_app/pages/training.py",
+    ),
+    Lesson(
+        "Latent space", ":material/blur_on:",
+        "Pretrained generators to explore: move through the latent space, interpolate between two "
+        "samples and see which directions change which features of the digits.",
+        None,
+    ),
+)

@@ -1,0 +1,292 @@
+"""ganplay.theory against closed forms, an independent brute-force integrator and Monte Carlo."""
+
+import math
+
+import numpy as np
+import pytest
+
+from ganplay import theory
+from ganplay.figures.theory import densities_figure, generator_loss_figure, separation_figure
+from ganplay.theory import (
+    LOG2,
+    LOG4,
+    SITUATIONS,
+    Gaussian,
+    Mixture,
+    js_divergence,
+    kl_divergence,
+    optimal_discriminator,
+    value_at_optimum,
+    wasserstein1,
+)
+
+BIMODAL = Mixture((Gaussian(-2.0, 0.5), Gaussian(1.5, 1.2)), (0.3, 0.7))
+SKEWED = Mixture((Gaussian(0.0, 1.0), Gaussian(0.8, 0.3), Gaussian(-4.0, 2.0)), (2.0, 1.0, 1.0))
+
+
+def kl_gaussians(p: Gaussian, q: Gaussian) -> float:
+    return math.log(q.sigma / p.sigma) + (p.sigma**2 + (p.mu - q.mu) ** 2) / (2 * q.sigma**2) - 0.5
+
+
+def w1_gaussians(p: Gaussian, q: Gaussian) -> float:
+    """E|Δμ + Δσ Z|: the quantile coupling of two Gaussians is x → μ_q + σ_q (x − μ_p) / σ_p."""
+    m, s = q.mu - p.mu, abs(q.sigma - p.sigma)
+    if s == 0:
+        return abs(m)
+    return s * math.sqrt(2 / math.pi) * math.exp(-m * m / (2 * s * s)) + m * math.erf(m / (s * math.sqrt(2)))
+
+
+# --- an independent reference: a very fine uniform grid (trapezoid), its own densities and CDFs ----
+
+def _ref_logpdf(p, x):
+    comps = np.array([(c.mu, c.sigma) for c in p.components])
+    w = np.asarray(p.weights)
+    z = (x[None, :] - comps[:, :1]) / comps[:, 1:]
+    terms = np.log(w)[:, None] - 0.5 * z**2 - np.log(comps[:, 1:] * math.sqrt(2 * math.pi))
+    return np.logaddexp.reduce(terms, axis=0)
+
+
+def _ref_cdf(p, x):
+    erf = np.vectorize(math.erf)
+    return sum(w * 0.5 * (1 + erf((x - c.mu) / (c.sigma * math.sqrt(2)))) for c, w in zip(p.components, p.weights))
+
+
+def reference(p, q):
+    comps = list(p.components) + list(q.components)
+    lo = min(c.mu - 30 * c.sigma for c in comps)
+    hi = max(c.mu + 30 * c.sigma for c in comps)
+    x = np.linspace(lo, hi, 400_001)
+    lp, lq = _ref_logpdf(p, x), _ref_logpdf(q, x)
+    lm = np.logaddexp(lp, lq) - math.log(2)
+    return {
+        "jsd": 0.5 * np.trapezoid(np.exp(lp) * (lp - lm) + np.exp(lq) * (lq - lm), x),
+        "kl_pq": np.trapezoid(np.exp(lp) * (lp - lq), x),
+        "kl_qp": np.trapezoid(np.exp(lq) * (lq - lp), x),
+        "w1": np.trapezoid(np.abs(_ref_cdf(p, x) - _ref_cdf(q, x)), x),
+    }
+
+
+# --- closed forms -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p", [Gaussian(0, 1), Gaussian(3, 0.2), BIMODAL, SKEWED])
+def test_identical_distributions_have_zero_divergence(p):
+    assert js_divergence(p, p) == pytest.approx(0, abs=1e-12)
+    assert kl_divergence(p, p) == pytest.approx(0, abs=1e-12)
+    assert wasserstein1(p, p) == pytest.approx(0, abs=1e-12)
+    assert value_at_optimum(p, p) == pytest.approx(-LOG4, abs=1e-10)
+    np.testing.assert_allclose(optimal_discriminator(p, p, np.linspace(-10, 10, 51)), 0.5)
+
+
+@pytest.mark.parametrize("gap", [20.0, 60.0, 400.0])
+def test_jsd_of_disjoint_distributions_is_log2(gap):
+    p, q = Gaussian(-gap / 2, 1.0), Gaussian(gap / 2, 0.5)
+    assert js_divergence(p, q) == pytest.approx(LOG2, abs=1e-10)
+    assert value_at_optimum(p, q) == pytest.approx(0.0, abs=1e-10)
+    assert wasserstein1(p, q) == pytest.approx(gap, rel=1e-10)
+
+
+def test_jsd_approaches_log2_from_below_as_gaussians_separate():
+    jsds = [js_divergence(Gaussian(0, 1), Gaussian(d, 1)) for d in (0.5, 2, 4, 8, 12)]
+    assert all(a < b for a, b in zip(jsds, jsds[1:]))
+    assert LOG2 - jsds[-1] < 1e-6
+    assert LOG2 - jsds[-2] > 1e-6  # at 8σ the tails still overlap measurably
+
+
+@pytest.mark.parametrize("p,q", [
+    (Gaussian(0, 1), Gaussian(1, 1)),
+    (Gaussian(0.3, 1.2), Gaussian(-1, 0.7)),
+    (Gaussian(-5, 1), Gaussian(5, 1)),
+    (Gaussian(2, 0.1), Gaussian(-3, 4)),
+])
+def test_kl_of_gaussians_matches_closed_form(p, q):
+    assert kl_divergence(p, q) == pytest.approx(kl_gaussians(p, q), rel=1e-10, abs=1e-12)
+    assert kl_divergence(q, p) == pytest.approx(kl_gaussians(q, p), rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("p,q", [
+    (Gaussian(0, 1), Gaussian(2.5, 1)),
+    (Gaussian(-5, 1), Gaussian(5, 1)),
+    (Gaussian(1, 2), Gaussian(1, 0.5)),  # the CDFs cross at x = 1: W1 = 1.5·sqrt(2/π)
+    (Gaussian(0, 1), Gaussian(0.7, 2)),
+])
+def test_w1_of_gaussians_matches_closed_form(p, q):
+    assert wasserstein1(p, q) == pytest.approx(w1_gaussians(p, q), rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("delta", [0.3, -2.0, 7.5])
+def test_w1_of_a_shifted_copy_is_the_shift(delta):
+    assert wasserstein1(SKEWED, SKEWED.shifted(delta)) == pytest.approx(abs(delta), rel=1e-10)
+
+
+@pytest.mark.parametrize("p,q", [(Gaussian(0, 1), Gaussian(1.3, 0.6)), (BIMODAL, SKEWED), (BIMODAL, Gaussian(9, 1))])
+def test_value_at_optimum_is_two_jsd_minus_log4(p, q):
+    assert value_at_optimum(p, q) == pytest.approx(2 * js_divergence(p, q) - LOG4, abs=1e-12)
+    assert js_divergence(p, q) == pytest.approx(js_divergence(q, p), abs=1e-12)
+
+
+def test_optimal_discriminator_is_half_where_densities_cross():
+    p, q = Gaussian(0, 1), Gaussian(2, 1)
+    assert optimal_discriminator(p, q, 1.0) == pytest.approx(0.5, abs=1e-15)
+    # N(0,1) and N(0,2) cross where x² (1 − 1/4) / 2 = log 2
+    crossing = math.sqrt(2 * math.log(2) / 0.75)
+    p, q = Gaussian(0, 1), Gaussian(0, 2)
+    np.testing.assert_allclose(optimal_discriminator(p, q, [-crossing, crossing]), 0.5, atol=1e-12)
+    x = np.linspace(-6, 6, 101)
+    d = optimal_discriminator(BIMODAL, SKEWED, x)
+    np.testing.assert_allclose(d, BIMODAL.pdf(x) / (BIMODAL.pdf(x) + SKEWED.pdf(x)), rtol=1e-12)
+    np.testing.assert_allclose(d + optimal_discriminator(SKEWED, BIMODAL, x), 1.0, atol=1e-15)
+
+
+def test_optimal_discriminator_stays_finite_where_densities_underflow():
+    d = optimal_discriminator(Gaussian(-30, 1), Gaussian(30, 1), np.array([-60.0, -1.0, 0.0, 1.0, 60.0]))
+    assert np.all(np.isfinite(d))
+    np.testing.assert_allclose(d, [1, 1, 0.5, 0, 0], atol=1e-12)
+
+
+# --- accuracy on every one-click situation, against the brute-force reference ----------------------
+
+@pytest.mark.parametrize("key", list(SITUATIONS))
+def test_situations_are_accurate_to_1e6(key):
+    s = SITUATIONS[key]
+    ref = reference(s.p_data, s.p_g)
+    assert js_divergence(s.p_data, s.p_g) == pytest.approx(ref["jsd"], abs=1e-7)
+    assert kl_divergence(s.p_data, s.p_g) == pytest.approx(ref["kl_pq"], abs=1e-7)
+    assert kl_divergence(s.p_g, s.p_data) == pytest.approx(ref["kl_qp"], abs=1e-7)
+    assert wasserstein1(s.p_data, s.p_g) == pytest.approx(ref["w1"], abs=1e-6)
+    assert value_at_optimum(s.p_data, s.p_g) == pytest.approx(2 * ref["jsd"] - LOG4, abs=1e-7)
+
+
+def test_situation_far_apart_and_mode_dropping_numbers():
+    far = SITUATIONS["far_apart"]
+    assert js_divergence(far.p_data, far.p_g) == pytest.approx(LOG2, abs=1e-5)
+    assert wasserstein1(far.p_data, far.p_g) == pytest.approx(10.0, rel=1e-12)
+    drop = SITUATIONS["mode_dropping"]
+    # moving the dropped half of the mass across 6 units costs 3
+    assert wasserstein1(drop.p_data, drop.p_g) == pytest.approx(3.0, rel=1e-9)
+    assert kl_divergence(drop.p_g, drop.p_data) == pytest.approx(LOG2, abs=1e-3)
+    assert kl_divergence(drop.p_data, drop.p_g) > 10
+
+
+# --- Monte Carlo -------------------------------------------------------------------------------------
+
+def test_monte_carlo_estimates_agree():
+    """Sample averages with a fixed seed; tolerances are about 5 standard errors (n = 200 000)."""
+    rng = np.random.default_rng(0)
+    p, q, n = BIMODAL, SKEWED, 200_000
+    xp, xq = p.sample(n, rng), q.sample(n, rng)
+    log_ratio = p.logpdf(xp) - q.logpdf(xp)
+    assert kl_divergence(p, q) == pytest.approx(log_ratio.mean(), abs=5 * log_ratio.std() / math.sqrt(n))
+    a = np.log(2) + p.logpdf(xp) - np.logaddexp(p.logpdf(xp), q.logpdf(xp))
+    b = np.log(2) + q.logpdf(xq) - np.logaddexp(p.logpdf(xq), q.logpdf(xq))
+    se = math.sqrt(a.var() + b.var()) / (2 * math.sqrt(n))
+    assert js_divergence(p, q) == pytest.approx(0.5 * (a.mean() + b.mean()), abs=5 * se)
+    # W1 between two equal-size samples: match them in sorted order
+    assert wasserstein1(p, q) == pytest.approx(np.mean(np.abs(np.sort(xp) - np.sort(xq))), abs=0.02)
+
+
+def test_samples_follow_the_distribution():
+    x = SKEWED.sample(100_000, rng=1)
+    assert x.mean() == pytest.approx(SKEWED.mean, abs=0.03)
+    assert x.std() == pytest.approx(SKEWED.std, abs=0.03)
+    np.testing.assert_array_equal(x, SKEWED.sample(100_000, rng=1))
+    assert Gaussian(2, 3).sample(50_000, np.random.default_rng(2)).std() == pytest.approx(3, rel=0.02)
+
+
+def test_pdf_integrates_to_one_and_cdf_matches():
+    x = np.linspace(-40, 40, 200_001)
+    assert np.trapezoid(SKEWED.pdf(x), x) == pytest.approx(1.0, abs=1e-9)
+    left = np.linspace(-40, 0.8, 200_001)
+    assert SKEWED.cdf(0.8) == pytest.approx(np.trapezoid(SKEWED.pdf(left), left), abs=1e-8)
+    assert Gaussian(1, 2).cdf(1.0) == pytest.approx(0.5)
+
+
+def test_invalid_distributions_are_rejected():
+    with pytest.raises(ValueError):
+        Gaussian(0, 0)
+    with pytest.raises(ValueError):
+        Gaussian(float("nan"), 1)
+    with pytest.raises(ValueError):
+        Mixture((Gaussian(0, 1),), (-1.0,))
+    with pytest.raises(ValueError):
+        Mixture((Gaussian(0, 1), Gaussian(1, 1)), (1.0,))
+    with pytest.raises(ValueError):
+        Mixture(())
+    assert Mixture((Gaussian(0, 1), Gaussian(1, 1)), (1, 3)).weights == (0.25, 0.75)
+    assert Mixture((Gaussian(0, 1), Gaussian(1, 1))).weights == (0.5, 0.5)
+
+
+# --- gradients and the sweep -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("p,q", [(Gaussian(0, 1), Gaussian(1.2, 1)), (BIMODAL, Gaussian(0.5, 1.3)), (SKEWED, BIMODAL)])
+def test_gradients_match_finite_differences(p, q):
+    h = 1e-4
+    fd_value = (value_at_optimum(p, q.shifted(h)) - value_at_optimum(p, q.shifted(-h))) / (2 * h)
+    assert theory.minimax_gradient(p, q) == pytest.approx(fd_value, abs=1e-7)
+    fd_w1 = (wasserstein1(p, q.shifted(h)) - wasserstein1(p, q.shifted(-h))) / (2 * h)
+    assert theory.wasserstein1_gradient(p, q) == pytest.approx(fd_w1, abs=1e-7)
+
+
+def test_far_apart_gradients():
+    p, q = Gaussian(0, 1), Gaussian(12, 1)
+    assert abs(theory.minimax_gradient(p, q)) < 1e-6  # the vanishing gradient
+    assert theory.wasserstein1_gradient(p, q) == pytest.approx(1.0, abs=1e-12)
+    # D* ≈ 0 on the fakes, so the non-saturating gradient is E_g[s_g − s_data] = Δμ / σ²
+    assert theory.nonsaturating_gradient(p, q) == pytest.approx(12.0, abs=1e-6)
+    assert theory.mean_optimal_d_on_fakes(p, q) < 1e-8
+    assert theory.mean_optimal_d_on_fakes(p, p) == pytest.approx(0.5)
+
+
+def test_separation_sweep_shows_jsd_saturating_and_w1_linear():
+    p = Gaussian(1.0, 1.0)
+    seps = np.linspace(-12, 12, 49)
+    sweep = theory.separation_sweep(p, Gaussian(-3.0, 1.0), seps)
+    np.testing.assert_allclose(sweep.separation, seps)
+    np.testing.assert_allclose(sweep.w1, np.abs(seps), atol=1e-9)
+    assert sweep.jsd[seps == 0] == pytest.approx(0, abs=1e-12)
+    assert np.all(LOG2 - sweep.jsd[np.abs(seps) >= 12] < 1e-6)
+    assert np.all(sweep.minimax_grad[np.abs(seps) >= 12] < 1e-5)
+    np.testing.assert_allclose(sweep.w1_grad[seps != 0], 1.0, atol=1e-9)
+    np.testing.assert_allclose(sweep.minimax_grad, 2 * np.abs(np.gradient(sweep.jsd, seps)), atol=0.05)
+    assert sweep.minimax_grad.max() > 0.3
+
+
+# --- generator losses ---------------------------------------------------------------------------------
+
+def test_generator_losses_values_and_derivatives():
+    d = np.linspace(0.01, 0.99, 99)
+    losses = theory.generator_losses(d)
+    assert set(losses) == {"minimax", "non_saturating", "least_squares"}
+    half = theory.generator_losses(0.5)
+    assert half["minimax"].loss == pytest.approx(-LOG2)
+    assert half["non_saturating"].loss == pytest.approx(LOG2)
+    assert half["least_squares"].loss == pytest.approx(0.125)
+    h = 1e-6
+    above, below = theory.generator_losses(d + h), theory.generator_losses(d - h)
+    for key, g in losses.items():
+        np.testing.assert_allclose(g.dloss_dd, (above[key].loss - below[key].loss) / (2 * h), rtol=1e-6)
+    # chain rule through D = sigmoid(a): dD/da = D(1 − D)
+    for key in ("minimax", "non_saturating"):
+        np.testing.assert_allclose(losses[key].dloss_dscore, losses[key].dloss_dd * d * (1 - d), rtol=1e-12)
+    tiny = theory.generator_losses(1e-6)
+    assert abs(tiny["minimax"].dloss_dscore) < 1e-5  # minimax saturates where D rejects the fakes
+    assert tiny["non_saturating"].dloss_dscore == pytest.approx(-1, abs=1e-5)
+    with pytest.raises(ValueError):
+        theory.generator_losses(1.5)
+
+
+# --- figures -------------------------------------------------------------------------------------------
+
+def test_figures_plot_the_computed_curves():
+    s = SITUATIONS["mode_dropping"]
+    fig = densities_figure(s.p_data, s.p_g)
+    data, gen, dstar = fig.data[:3]
+    np.testing.assert_allclose(dstar.y, optimal_discriminator(s.p_data, s.p_g, dstar.x))
+    np.testing.assert_allclose(gen.y, s.p_g.pdf(gen.x))
+    assert dstar.yaxis == "y2"
+    sweep = theory.separation_sweep(s.p_data, s.p_g, np.linspace(-5, 5, 5))
+    fig = separation_figure(sweep, current=theory.separation(s.p_data, s.p_g))
+    np.testing.assert_allclose(fig.data[0].y, sweep.jsd)
+    fig = generator_loss_figure(mark=0.3, wrt="D")
+    assert len(fig.data) == 6
+    with pytest.raises(ValueError):
+        generator_loss_figure(wrt="logit")
