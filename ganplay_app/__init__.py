@@ -44,6 +44,6 @@ LESSONS: tuple[Lesson, ...] = (
         "Latent space", ":material/blur_on:",
         "Pretrained generators to explore: move through the latent space, interpolate between two "
         "samples and see which directions change which features of the digits.",
-        None,
+        "ganplay_app/pages/latent.py",
     ),
 )

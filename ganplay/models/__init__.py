@@ -1,7 +1,7 @@
 """Generator and discriminator families, built from a `ModelConfig`.
 
     G, D = build_models(cfg.model)
-    x = G(z, y)          # (B, C, S, S) in [-1, 1]; y (B,) class ids, only for conditional models
+    x = G(z, y)          # (B, C, S, S) in [-1, 1]; y (B,) class ids or (B, K) soft labels, conditional only
     logits = D(x, y)     # (B,) raw logits, never a sigmoid: the losses decide what to do with them
 
 Architectures are registered by name (`GENERATORS`, `DISCRIMINATORS`); menus and tests read those names.
@@ -60,6 +60,11 @@ class Discriminator(nn.Module):
 def _one_hot(y: torch.Tensor | None, num_classes: int, like: torch.Tensor) -> torch.Tensor:
     if y is None:
         raise ValueError("this model is class-conditional: pass class labels y")
+    if y.is_floating_point() and y.dim() == 2:
+        # soft labels (B, K), used as given: e.g. a blend of two one-hots to morph a 3 into an 8
+        if y.shape[1] != num_classes:
+            raise ValueError(f"soft labels need {num_classes} columns, got {tuple(y.shape)}")
+        return y.to(like.dtype)
     return F.one_hot(y.long(), num_classes).to(like.dtype)
 
 

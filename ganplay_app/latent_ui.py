@@ -1,0 +1,262 @@
+"""Widgets, model loading and caches of the Latent space page; each `*_ui()` draws and returns plain values.
+
+Models are reached through a key: the path of a bundled checkpoint (every `*.safetensors` in the pretrained
+folder except the classifier), or UPLOAD for the checkpoint this session uploaded. Bundled models are shared
+by every session through `st.cache_resource` (read-only: eval mode, never trained); an upload lives in this
+session's `st.session_state` only. The pretrained folder is `$GANPLAY_PRETRAINED` when set (tests point it
+at a temporary folder), else the repository's `pretrained/`; it is read at call time.
+
+Widget keys start with `lt_`; the explorer's sliders, seed and class are bound to the URL.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import streamlit as st
+
+from ganplay.checkpoint import Checkpoint, CheckpointError, load_checkpoint
+from ganplay.latent import INTERPOLATIONS, PrincipalDirections, principal_directions
+
+REPO_PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
+CLASSIFIER_FILE = "classifier.safetensors"
+UPLOAD = "upload"                  # the model key of this session's uploaded checkpoint
+MAX_UPLOAD_MB = 64                 # the largest preset (dcgan-64, with its discriminator) is about 26 MB
+N_DIRECTIONS = 10                  # principal directions computed per model
+N_SLIDERS = 6                      # of which the explorer shows sliders for the first few
+FRAGMENT_THREADS = 1               # torch threads for the page's sections (see ganplay.latent.torch_threads)
+SLIDER_SIGMAS = 3.0                # sliders span ±3 standard deviations of the prior along each direction
+
+
+def pretrained_dir() -> Path:
+    return Path(os.environ.get("GANPLAY_PRETRAINED") or REPO_PRETRAINED)
+
+
+def bundled_paths() -> list[Path]:
+    return sorted(p for p in pretrained_dir().glob("*.safetensors") if p.name != CLASSIFIER_FILE)
+
+
+# ---------------------------------------------------------------- models and their principal directions
+@dataclass
+class Upload:
+    name: str
+    checkpoint: Checkpoint
+    directions: dict[int, PrincipalDirections] = field(default_factory=dict)
+
+
+def load_upload(data: bytes) -> Checkpoint:
+    """A ganplay checkpoint from uploaded bytes, generator only; raises CheckpointError with the reason.
+    Nothing in the file is executed: load_checkpoint parses safetensors and JSON and never unpickles."""
+    if len(data) > MAX_UPLOAD_MB * 2**20:
+        raise CheckpointError(f"the file is {len(data) / 2**20:.0f} MB; uploads are limited to {MAX_UPLOAD_MB} MB")
+    return _for_viewing(load_checkpoint(data))
+
+
+def _for_viewing(ckpt: Checkpoint) -> Checkpoint:
+    ckpt.generator.eval().requires_grad_(False)
+    return dataclasses.replace(ckpt, discriminator=None)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
+def _bundled(path: str, mtime_ns: int) -> Checkpoint:      # mtime: a replaced file is loaded anew
+    return _for_viewing(load_checkpoint(path))
+
+
+@st.cache_resource(show_spinner="Finding the principal directions…", max_entries=32)
+def _bundled_directions(path: str, mtime_ns: int, k: int) -> PrincipalDirections:
+    ckpt = _bundled(path, mtime_ns)
+    return principal_directions(ckpt.generator, k=k, prior=ckpt.config.model.prior)
+
+
+def checkpoint(key: str) -> Checkpoint:
+    if key == UPLOAD:
+        return st.session_state.lt_upload.checkpoint
+    return _bundled(key, Path(key).stat().st_mtime_ns)
+
+
+def directions(key: str, k: int = N_DIRECTIONS) -> PrincipalDirections:
+    if key != UPLOAD:
+        return _bundled_directions(key, Path(key).stat().st_mtime_ns, k)
+    upload: Upload = st.session_state.lt_upload
+    if k not in upload.directions:
+        ckpt = upload.checkpoint
+        with st.spinner("Finding the principal directions…"):
+            upload.directions[k] = principal_directions(ckpt.generator, k=k, prior=ckpt.config.model.prior)
+    return upload.directions[k]
+
+
+def model_label(ckpt: Checkpoint) -> str:
+    if ckpt.card.get("title"):
+        return str(ckpt.card["title"])
+    steps = ckpt.record.get("steps")
+    return f"{ckpt.config.name} · {steps:,} steps" if isinstance(steps, int) else ckpt.config.name
+
+
+def available_models() -> tuple[dict[str, str], list[str]]:
+    """({model key: label}, [messages about bundled files that could not be loaded])."""
+    models, problems = {}, []
+    for path in bundled_paths():
+        try:
+            models[str(path)] = model_label(checkpoint(str(path)))
+        except CheckpointError as err:
+            problems.append(f"{path.name}: {err}")
+    if "lt_upload" in st.session_state:
+        upload = st.session_state.lt_upload
+        models[UPLOAD] = f"Uploaded: {upload.name} ({model_label(upload.checkpoint)})"
+    return models, problems
+
+
+# ---------------------------------------------------------------- the classifier that labels frames
+@st.cache_resource(show_spinner=False)
+def _classifier(path: str, mtime_ns: int):
+    from ganplay.classifier import load_classifier
+    return load_classifier(path)[0]
+
+
+def classifier_probabilities() -> Callable | None:
+    """images (N, C, S, S) in [-1, 1] -> class probabilities (N, 10), or None when no classifier is installed
+    (the pretrained folder's classifier first, then the repository's)."""
+    try:
+        from ganplay.classifier import classify
+        from ganplay.evaluate import to_classifier_input
+    except ImportError:
+        return None
+    for path in (pretrained_dir() / CLASSIFIER_FILE, REPO_PRETRAINED / CLASSIFIER_FILE):
+        if path.is_file():
+            try:
+                model = _classifier(str(path), path.stat().st_mtime_ns)
+            except CheckpointError:
+                return None
+            return lambda images: classify(model, to_classifier_input(images))[0]
+    return None
+
+
+# ---------------------------------------------------------------- widgets
+def model_picker_ui() -> str | None:
+    """Sidebar: choose a bundled or uploaded generator, or upload one. Returns the model key (None if none)."""
+    models, problems = available_models()
+    for problem in problems:
+        st.warning(problem)
+    key = st.selectbox("Generator", list(models), key="lt_model", format_func=models.get,
+                       placeholder="No generator yet: upload one") if models else None
+    st.file_uploader("Upload a checkpoint", type=["safetensors"], key="lt_file", on_change=_on_upload,
+                     max_upload_size=MAX_UPLOAD_MB,
+                     help="A .safetensors checkpoint saved from the Training page or by `python -m ganplay train`. "
+                          "It is parsed as data only: nothing in it is ever executed.")
+    if st.session_state.get("lt_upload_error"):
+        st.error(f"That file was refused: {st.session_state.lt_upload_error}", icon=":material/block:")
+    return key
+
+
+def _on_upload() -> None:
+    file = st.session_state.get("lt_file")
+    st.session_state.lt_upload_error = None
+    if file is None:
+        return
+    try:
+        ckpt = load_upload(file.getvalue())
+    except CheckpointError as err:
+        st.session_state.lt_upload_error = str(err)
+        return
+    st.session_state.lt_upload = Upload(file.name, ckpt)
+    st.session_state.lt_model = UPLOAD
+
+
+def _randomize() -> None:
+    st.session_state.lt_seed = random.randrange(100_000)
+
+
+def _reset_sliders() -> None:
+    for key in list(st.session_state):
+        if str(key).startswith(("lt_pc", "lt_dz")):
+            st.session_state[key] = 0.0
+
+
+def seed_ui(num_classes: int) -> tuple[int, int | None]:
+    """Seed box with Randomize (and Reset sliders), plus the class for a conditional model: (seed, class)."""
+    c1, c2, c3 = st.columns([1.3, 1, 1], vertical_alignment="bottom")
+    seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="lt_seed", bind="query-params")
+    c2.button("Randomize", on_click=_randomize, icon=":material/casino:", width="stretch")
+    c3.button("Reset sliders", on_click=_reset_sliders, icon=":material/restart_alt:", width="stretch")
+    label = st.selectbox("Class", list(range(num_classes)), key="lt_class",
+                         bind="query-params") if num_classes else None
+    return int(seed), label
+
+
+def direction_sliders_ui(explained: list[float]) -> list[float]:
+    """One slider per principal direction, in standard deviations of the prior along it."""
+    amounts = []
+    cols = st.columns(2)
+    for i, share in enumerate(explained[:N_SLIDERS]):
+        amounts.append(cols[i % 2].slider(
+            f"PC{i + 1} · {share:.1%} of the variance", -SLIDER_SIGMAS, SLIDER_SIGMAS, 0.0, 0.1, format="%+.1f σ",
+            key=f"lt_pc{i + 1}", bind="query-params"))
+    return amounts
+
+
+def raw_sliders_ui(latent_dim: int) -> tuple[list[int], list[float]]:
+    """Pick up to four raw latent coordinates and an offset for each: (dims, offsets in prior std units)."""
+    dims = st.multiselect("Raw latent coordinates", list(range(latent_dim)), key="lt_dims", max_selections=4,
+                          default=[d for d in (0, 1) if d < latent_dim], format_func=lambda d: f"z[{d}]")
+    cols = st.columns(2)
+    offsets = [cols[i % 2].slider(f"z[{d}] offset", -SLIDER_SIGMAS, SLIDER_SIGMAS, 0.0, 0.1, format="%+.1f σ",
+                                  key=f"lt_dz{d}") for i, d in enumerate(dims)]
+    return dims, offsets
+
+
+@dataclass(frozen=True)
+class InterpolationSettings:
+    mode: str               # "seeds" | "classes"
+    seed_a: int
+    seed_b: int
+    class_a: int
+    class_b: int
+    method: str             # a key of ganplay.latent.INTERPOLATIONS
+    frames: int
+
+
+def interpolation_ui(num_classes: int, can_pick_classes: bool) -> InterpolationSettings:
+    """Endpoints (two seeds, or class A -> class B), method and number of frames."""
+    modes = {"seeds": "Two seeds", "classes": "Class A → class B"}
+    c = st.columns([1.4, 1, 1, 1, 1])
+    mode = c[0].radio("Endpoints", list(modes), format_func=modes.get, key="lt_mode", horizontal=True,
+                      disabled=not can_pick_classes)
+    mode = mode if can_pick_classes else "seeds"
+    conditional_classes = mode == "classes" and num_classes > 0
+    seed_a = c[1].number_input("Seed A" if mode == "seeds" else "Seed", 0, 2**31 - 1, 1, key="lt_seed_a")
+    seed_b = c[2].number_input("Seed B", 0, 2**31 - 1, 2, key="lt_seed_b", disabled=mode != "seeds")
+    classes = list(range(num_classes or 10))
+    class_a = c[3].selectbox("Class A" if mode == "classes" else "Class", classes, index=3, key="lt_class_a",
+                             disabled=mode == "seeds" and not num_classes)
+    class_b = c[4].selectbox("Class B", classes, index=8, key="lt_class_b", disabled=mode == "seeds")
+    c2 = st.columns([1.4, 3])
+    method = c2[0].radio("Path", list(INTERPOLATIONS), key="lt_method", horizontal=True,
+                         disabled=conditional_classes,
+                         help="Linear: a straight line. Spherical: along the great circle, so the codes keep the "
+                              "length typical of the prior instead of passing near its centre.")
+    frames = c2[1].slider("Frames", 2, 32, 10, key="lt_frames")
+    return InterpolationSettings(mode, int(seed_a), int(seed_b), int(class_a), int(class_b), method, int(frames))
+
+
+def axis_name(axis: tuple[str, int]) -> str:
+    kind, i = axis
+    return f"PC{i + 1}" if kind == "pc" else f"z[{i}]"
+
+
+def slice_ui(n_directions: int, latent_dim: int,
+             num_classes: int) -> tuple[tuple[str, int], tuple[str, int], float, int, int, int | None]:
+    """Two axes, each ("pc", i) for a principal direction or ("z", d) for a raw coordinate; the span in σ, the
+    grid size, the centre's seed and the class (conditional models)."""
+    axes = [("pc", i) for i in range(n_directions)] + [("z", d) for d in range(latent_dim)]
+    c = st.columns(6 if num_classes else 5)
+    axis_a = c[0].selectbox("Across →", axes, index=0, key="lt_axis_a", format_func=axis_name)
+    axis_b = c[1].selectbox("Down ↓", axes, index=1, key="lt_axis_b", format_func=axis_name)
+    span = c[2].slider("Span (± σ)", 0.5, 5.0, 2.5, 0.5, key="lt_span")
+    n = c[3].slider("Grid size", 3, 11, 7, key="lt_grid_n")
+    seed = c[4].number_input("Centre seed", 0, 2**31 - 1, 0, key="lt_grid_seed")
+    label = c[5].selectbox("Class", list(range(num_classes)), key="lt_grid_class") if num_classes else None
+    return axis_a, axis_b, float(span), int(n), int(seed), label

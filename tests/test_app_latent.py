@@ -1,0 +1,202 @@
+"""The Latent space page under Streamlit's AppTest, on small untrained checkpoints in a temporary folder.
+
+The page reads its models from $GANPLAY_PRETRAINED, so these tests never need the bundled ones.
+"""
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from ganplay.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
+from ganplay.classifier import DigitClassifier, save_classifier
+from ganplay.latent import principal_directions
+from ganplay.models import build_models
+from ganplay.presets import preset
+from ganplay_app.latent_ui import load_upload
+
+PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "latent.py")
+VERDICT = re.compile(r"^\d · \d{1,3}%$")
+
+
+def _save(folder: Path, name: str) -> Path:
+    cfg = preset(name)
+    generator, discriminator = build_models(cfg.model, seed=0)
+    return save_checkpoint(folder / f"{name}.safetensors", config=cfg, generator=generator,
+                           discriminator=discriminator, record={"steps": 0})
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    """An unconditional and a conditional generator, plus an (untrained) digit classifier to label frames."""
+    folder = tmp_path_factory.mktemp("pretrained")
+    _save(folder, "lecture")
+    _save(folder, "cdcgan")
+    torch.manual_seed(0)
+    save_classifier(folder / "classifier.safetensors", DigitClassifier().eval(), {"holdout_accuracy": 0.0})
+    return folder
+
+
+@pytest.fixture
+def app(pretrained, monkeypatch):
+    monkeypatch.setenv("GANPLAY_PRETRAINED", str(pretrained))
+
+    def make():
+        at = AppTest.from_file(PAGE, default_timeout=30)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return make
+
+
+def choose(at, name):
+    path = Path(os.environ["GANPLAY_PRETRAINED"]) / f"{name}.safetensors"
+    at.selectbox(key="lt_model").set_value(str(path)).run()
+    assert not at.exception, at.exception
+    return path
+
+
+def current_code(at):
+    return torch.tensor(at.session_state.lt_current["code"])
+
+
+def test_the_page_lists_the_generators_but_not_the_classifier(app):
+    at = app()
+    assert at.selectbox(key="lt_model").options == ["cdcgan · 0 steps", "lecture · 0 steps"]
+    assert len(at.image) == 3                                   # the sample, the interpolation strip, the plane
+    assert VERDICT.match(at.image[0].captions[0].split("classifier: ")[1])
+
+
+def test_a_principal_direction_slider_moves_the_code_and_the_image(app):
+    at = app()
+    ckpt = load_checkpoint(choose(at, "lecture"))
+    before_code, before_url = current_code(at), at.image[0].value[0]
+    at.slider(key="lt_pc1").set_value(2.0).run()
+    assert not at.exception
+    assert at.image[0].value[0] != before_url
+    pcs = principal_directions(ckpt.generator, k=10, prior=ckpt.config.model.prior)   # what the page computes
+    assert torch.allclose(current_code(at) - before_code, 2.0 * pcs.std[0] * pcs.directions[0], atol=1e-5)
+
+    at.slider(key="lt_pc1").set_value(0.0).run()
+    assert torch.allclose(current_code(at), before_code, atol=1e-6)
+    at.slider(key="lt_dz0").set_value(1.5).run()                # a raw coordinate moves by exactly 1.5 σ = 1.5
+    assert torch.allclose(current_code(at) - before_code, 1.5 * torch.eye(32)[0], atol=1e-5)
+
+
+def test_seed_box_randomize_and_reset(app):
+    at = app()
+    choose(at, "lecture")
+    at.number_input(key="lt_seed").set_value(7).run()
+    seven = current_code(at)
+    assert at.session_state.lt_current["seed"] == 7
+    at.slider(key="lt_pc2").set_value(-1.0).run()
+    next(b for b in at.button if b.label == "Reset sliders").click().run()
+    assert at.slider(key="lt_pc2").value == 0.0 and torch.allclose(current_code(at), seven)
+    next(b for b in at.button if b.label == "Randomize").click().run()
+    assert not at.exception and at.session_state.lt_current["seed"] != 7
+
+
+def test_the_class_of_a_conditional_model(app):
+    at = app()
+    choose(at, "cdcgan")
+    before = at.image[0].value[0]
+    at.selectbox(key="lt_class").select(8).run()
+    assert not at.exception
+    assert at.session_state.lt_current["class"] == 8
+    assert at.image[0].value[0] != before
+
+
+def test_an_unconditional_model_has_no_class_box(app):
+    at = app()
+    choose(at, "lecture")
+    assert not [s for s in at.selectbox if s.key == "lt_class"]
+
+
+@pytest.mark.parametrize("model", ["lecture", "cdcgan"])
+@pytest.mark.parametrize("mode", ["seeds", "classes"])
+def test_an_interpolation_shows_n_labelled_frames(app, model, mode):
+    at = app()
+    choose(at, model)
+    at.radio(key="lt_mode").set_value(mode)
+    at.radio(key="lt_method").set_value("spherical")
+    at.slider(key="lt_frames").set_value(8).run()
+    assert not at.exception and not at.error
+    strip = at.image[1]
+    assert len(strip.value) == 8
+    assert all(VERDICT.match(c) for c in strip.captions)
+    assert [b.label for b in at.get("download_button")][:2] == ["Animated GIF", "PNG strip"]
+
+
+def test_the_plane_shows_one_grid(app):
+    at = app()
+    choose(at, "cdcgan")
+    before = at.image[2].value[0]
+    at.selectbox(key="lt_axis_b").set_value(("z", 3))
+    at.slider(key="lt_grid_n").set_value(5).run()
+    assert not at.exception and at.image[2].value[0] != before
+    assert "PC1" in at.image[2].captions[0] and "z[3]" in at.image[2].captions[0]
+
+
+def _pickle_bytes() -> bytes:
+    buffer = io.BytesIO()
+    torch.save({"generator": torch.zeros(3)}, buffer)
+    return buffer.getvalue()
+
+
+def _checkpoint() -> bytes:
+    cfg = preset("lecture")
+    generator, _ = build_models(cfg.model, seed=1)
+    return checkpoint_bytes(cfg, generator, record={"steps": 5})
+
+
+BAD_UPLOADS = {
+    "pickle": (_pickle_bytes, "pickle"),
+    "truncated in the header": (lambda: _checkpoint()[:100], "truncated"),
+    "truncated in the weights": (lambda: _checkpoint()[:-1000], "damaged"),
+    "random": (lambda: torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(0),
+                                     dtype=torch.uint8).numpy().tobytes(), "not a safetensors"),
+    "empty": (lambda: b"", "empty"),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_UPLOADS))
+def test_a_bad_upload_is_refused_with_a_clear_message(app, kind):
+    make, expected = BAD_UPLOADS[kind]
+    with pytest.raises(CheckpointError, match=expected):
+        load_upload(make())
+    at = app()
+    at.file_uploader(key="lt_file").set_value((f"{kind}.safetensors", make(), "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    assert len(at.error) == 1 and "refused" in at.error[0].value and expected in at.error[0].value
+    assert "lt_upload" not in at.session_state
+    assert at.selectbox(key="lt_model").options == ["cdcgan · 0 steps", "lecture · 0 steps"]
+
+
+def test_a_good_upload_is_explored_in_this_session(app):
+    at = app()
+    at.file_uploader(key="lt_file").set_value(("mine.safetensors", _checkpoint(), "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="lt_model").value == "upload"
+    assert at.session_state.lt_current["model"] == "upload"
+    at.slider(key="lt_pc1").set_value(1.0).run()
+    assert not at.exception and at.session_state.lt_current["model"] == "upload"
+
+
+def test_without_a_classifier_the_frames_are_labelled_by_t(app, tmp_path, monkeypatch):
+    _save(tmp_path, "lecture")
+    monkeypatch.setenv("GANPLAY_PRETRAINED", str(tmp_path))
+    monkeypatch.setattr("ganplay_app.latent_ui.REPO_PRETRAINED", tmp_path)    # no bundled classifier either
+    at = app()
+    assert any("classifier" in c.value and "not installed" in c.value for c in at.caption)
+    assert at.image[1].captions[0] == "t = 0.00"
+    assert at.radio(key="lt_mode").disabled                     # class A -> B needs the classifier
+
+
+def test_an_empty_pretrained_folder_asks_for_an_upload(app, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANPLAY_PRETRAINED", str(tmp_path))
+    at = app()
+    assert not at.image and "No generator" in at.info[0].value
