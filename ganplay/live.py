@@ -86,9 +86,7 @@ class TrainingRun:
         with self._lock:
             if self._state in ENDED:
                 return
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name=f"ganplay-run-{self.id}", daemon=True)
-                self._thread.start()
+            self._ensure_worker()
             self._state = RUNNING
         self._go.set()
 
@@ -105,11 +103,15 @@ class TrainingRun:
         with self._lock:
             if self._state in ENDED or self._state == RUNNING:
                 return
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name=f"ganplay-run-{self.id}", daemon=True)
-                self._thread.start()
+            self._ensure_worker()
             self._state = PAUSED
         self._one_step.set()
+
+    def _ensure_worker(self) -> None:
+        # called with self._lock held
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name=f"ganplay-run-{self.id}", daemon=True)
+            self._thread.start()
 
     def stop(self, reason: str = "Stopped.") -> None:
         self._end(STOPPED, reason)

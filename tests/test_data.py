@@ -26,27 +26,6 @@ T10K_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 DOWNLOAD_COMMAND = "python -m ganplay data download mnist"
 
 
-def shared_mnist_dir() -> Path:
-    """The real MNIST t10k folder named by $GANPLAY_DATA; fails the test loudly when it is not there."""
-    value = os.environ.get("GANPLAY_DATA")
-    if not value:
-        pytest.fail("GANPLAY_DATA is not set. Point it at the folder holding the MNIST t10k files, "
-                    "e.g. GANPLAY_DATA=../shared/data/mnist (relative to the repository root).")
-    folder = Path(value).absolute()
-    if (folder / "mnist").is_dir():
-        folder = folder / "mnist"
-    missing = [name for name in (T10K_IMAGES, T10K_LABELS) if not (folder / name).is_file()]
-    if missing:
-        pytest.fail(f"GANPLAY_DATA={value} (resolved to {folder}) lacks {', '.join(missing)}; "
-                    f"point it at the folder holding the MNIST t10k files.")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def mnist_dir() -> Path:
-    return shared_mnist_dir()
-
-
 @pytest.fixture(scope="module")
 def raw_labels(mnist_dir) -> bytes:
     return gzip.decompress((mnist_dir / T10K_LABELS).read_bytes())

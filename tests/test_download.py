@@ -23,22 +23,6 @@ T10K_FILES = list(DATASETS["mnist"].splits["t10k"])
 MD5 = DATASETS["mnist"].md5
 
 
-def shared_mnist_dir() -> Path:
-    """The real MNIST t10k folder named by $GANPLAY_DATA; fails the test loudly when it is not there."""
-    value = os.environ.get("GANPLAY_DATA")
-    if not value:
-        pytest.fail("GANPLAY_DATA is not set. Point it at the folder holding the MNIST t10k files, "
-                    "e.g. GANPLAY_DATA=../shared/data/mnist (relative to the repository root).")
-    folder = Path(value).absolute()
-    if (folder / "mnist").is_dir():
-        folder = folder / "mnist"
-    missing = [name for name in T10K_FILES if not (folder / name).is_file()]
-    if missing:
-        pytest.fail(f"GANPLAY_DATA={value} (resolved to {folder}) lacks {', '.join(missing)}; "
-                    f"point it at the folder holding the MNIST t10k files.")
-    return folder
-
-
 @pytest.fixture(autouse=True)
 def no_proxies(monkeypatch):
     """Talk to 127.0.0.1 directly even where a proxy is configured."""
@@ -47,12 +31,12 @@ def no_proxies(monkeypatch):
 
 
 @pytest.fixture
-def good_files(tmp_path) -> Path:
+def good_files(tmp_path, mnist_dir) -> Path:
     """A tmp copy of the real t10k pair (never inside the repository)."""
     folder = tmp_path / "good"
     folder.mkdir()
     for name in T10K_FILES:
-        shutil.copy(shared_mnist_dir() / name, folder / name)
+        shutil.copy(mnist_dir / name, folder / name)
     return folder
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from torch import nn
 
 from ganplay.config import ConfigError, ModelConfig
-from ganplay.models.mlp import activation
+from ganplay.models.mlp import activation, discriminator_head
 
 
 def _base_size(image_size: int, doublings: int) -> int:
@@ -97,14 +97,7 @@ def conv_discriminator(cfg: ModelConfig, in_channels: int) -> nn.Module:
     if d.head == "conv":
         layers.append(nn.Conv2d(c_in, 1, size, 1, 0, bias=d.bias))     # (B, 1, 1, 1)
     elif d.head == "linear":
-        layers.append(nn.Flatten())
-        width = c_in * size * size
-        for out in d.fc:
-            layers += [nn.Linear(width, out), activation(d.activation, d.slope)]
-            if d.dropout:
-                layers.append(nn.Dropout(d.dropout))
-            width = out
-        layers.append(nn.Linear(width, 1))
+        layers += [nn.Flatten(), *discriminator_head(cfg, c_in * size * size, d.fc)]
     else:
         raise ConfigError(f"discriminator head must be 'linear' or 'conv', got {d.head!r}")
     return _init(nn.Sequential(*layers), d.init_std)

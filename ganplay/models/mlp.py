@@ -34,11 +34,16 @@ def mlp_discriminator(cfg: ModelConfig, in_channels: int) -> nn.Module:
     d = cfg.discriminator
     conditional = in_channels - cfg.channels  # the label arrives already concatenated to the flat image
     width = cfg.channels * cfg.image_size ** 2 + conditional
-    layers: list[nn.Module] = [nn.Flatten()]
-    for out in d.hidden:
+    return nn.Sequential(nn.Flatten(), *discriminator_head(cfg, width, d.hidden))
+
+
+def discriminator_head(cfg: ModelConfig, width: int, sizes: tuple[int, ...]) -> list[nn.Module]:
+    """Fully connected layers (Linear -> act [-> dropout]) of the given sizes, then one linear logit unit."""
+    d = cfg.discriminator
+    layers: list[nn.Module] = []
+    for out in sizes:
         layers += [nn.Linear(width, out), activation(d.activation, d.slope)]
         if d.dropout:
             layers.append(nn.Dropout(d.dropout))
         width = out
-    layers.append(nn.Linear(width, 1))
-    return nn.Sequential(*layers)
+    return layers + [nn.Linear(width, 1)]
