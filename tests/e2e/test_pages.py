@@ -84,3 +84,37 @@ def test_a_training_run_grows_digits_pauses_and_stops(open_page):
     image = Image.open(download.value.path())
     assert image.format == "PNG" and image.size == (484, 484)       # 8 x 8 digits, drawn at 2x
     shot(page, "training-stopped")
+
+
+def test_a_latent_slider_changes_the_image_and_the_gif_has_every_frame(open_page):
+    page = open_page("latent")
+    image = page.locator('[data-testid="stImage"] img').first
+    before = image.get_attribute("src")
+    slider = page.get_by_role("slider").first             # PC1
+    slider.focus()
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")
+    wait_until(lambda: image.get_attribute("src") != before)
+    settle(page)
+    shot(page, "latent-after-slider")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Animated GIF").click()
+    gif = Image.open(download.value.path())
+    assert gif.format == "GIF" and gif.n_frames == 10      # the page's default frame count
+
+
+def test_a_pickle_upload_is_refused_in_the_browser(open_page, tmp_path):
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    page = open_page("latent")
+    page.locator('input[type="file"]').set_input_files(
+        files=[{"name": "model.safetensors", "mimeType": "application/octet-stream",
+                "buffer": pickle.dumps(Evil())}])
+    page.get_by_text("That file was refused").wait_for(timeout=30_000)
+    assert_no_exception(page)
+    assert not (tmp_path / "pwned").exists()
+    shot(page, "latent-bad-upload")
