@@ -157,12 +157,15 @@ _CONDITIONAL = RunConfig(
     name="cdcgan",
     description="Class-conditional DCGAN: the label enters G with z and D as extra one-hot planes, so you can ask "
                 "for a 3 and morph it into an 8.",
-    source="Mirza & Osindero, Conditional GANs (2014), on the lecture DCGAN",
+    source="Mirza & Osindero, Conditional GANs (2014), on a small DCGAN",
     model=ModelConfig(
         latent_dim=32, image_size=28, num_classes=10, prior="normal",
-        generator=_LECTURE.model.generator, discriminator=_LECTURE.model.discriminator,
+        generator=GeneratorConfig(arch="deconv", hidden=(64, 32), batchnorm=True, bias=False, project_act=True,
+                                  project_norm=True),
+        discriminator=DiscriminatorConfig(arch="strided", hidden=(32, 64), kernel=4, slope=0.2, head="linear"),
     ),
-    train=_LECTURE.train,
+    train=TrainConfig(loss="nonsaturating", lr_g=2e-3, lr_d=2e-3, betas_g=(0.5, 0.999), betas_d=(0.5, 0.999),
+                      batch_size=64),
 )
 
 PRESETS: dict[str, RunConfig] = {p.name: p for p in [

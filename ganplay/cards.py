@@ -1,0 +1,57 @@
+"""Model cards for bundled generators: what a checkpoint is, how it was made and how good it is.
+
+    python -m ganplay card pretrained/dcgan.safetensors --title "DCGAN (seed 000)" \
+        --command "python -m ganplay train --preset lsgan-dcgan --steps 2500 ..."
+
+`write_card` scores the generator with `ganplay.evaluate` (the figures `python -m ganplay eval` prints), then
+stores the card inside the checkpoint's metadata (so an upload carries it) and beside it as NAME.json (so a
+person can read it without ganplay). Both are written atomically.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ganplay.checkpoint import checkpoint_bytes, load_checkpoint, write_atomic
+
+
+def make_card(path: str | os.PathLike, title: str, command: str, n: int = 1000, seed: int = 0,
+              data: str | os.PathLike | None = None) -> dict:
+    from ganplay.data import load_dataset
+    from ganplay.evaluate import evaluate
+
+    ckpt = load_checkpoint(path)
+    report = evaluate(ckpt, n=n, seed=seed, holdout=load_dataset("mnist", data, part="holdout"))
+    record = ckpt.record
+    return {
+        "title": title,
+        "recipe": ckpt.config.name,
+        "source": ckpt.config.source,
+        "description": ckpt.config.description,
+        "data": record.get("dataset", ""),
+        "steps": record.get("steps"),
+        "images_seen": record.get("images_seen"),
+        "seed": ckpt.config.train.seed,
+        "training_seconds": record.get("seconds"),
+        "device": record.get("device"),
+        "command": command,
+        "eval": {"command": f"python -m ganplay eval {Path(path).name} --n {n} --seed {seed}", **report.to_dict()},
+    }
+
+
+def write_card(path: str | os.PathLike, card: dict) -> tuple[Path, Path]:
+    """Embed the card in the checkpoint (weights untouched) and write NAME.json beside it."""
+    path = Path(path)
+    ckpt = load_checkpoint(path)
+    half = _stored_half(path)      # keep the storage precision the file had
+    write_atomic(path, checkpoint_bytes(ckpt.config, ckpt.generator, ckpt.discriminator, ckpt.record, card, half))
+    sidecar = write_atomic(path.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode())
+    return path, sidecar
+
+
+def _stored_half(path: Path) -> bool:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return any(str(f.get_slice(k).get_dtype()) in ("F16", "BF16") for k in f.keys())
