@@ -6,8 +6,9 @@
     grid = trainer.sample()                # G(fixed noise), (64, C, S, S) in [-1, 1]
 
 The trainer neither prints nor writes files: callers (CLI, app, benchmarks) decide what to show and save.
-A step whose loss or gradient is NaN/inf is not applied; the trainer stops with `TrainingDiverged` and keeps
-the reason in `trainer.diverged`.
+An update whose loss or gradient is NaN/inf is not applied (a D update already made in the same step stays);
+the trainer stops with `TrainingDiverged` and keeps the reason in `trainer.diverged`. Data, noise and dropout
+all draw from the trainer's own generator, so a seed repeats a run on the CPU bit for bit.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ganplay.config import ConfigError, RunConfig
 from ganplay.data import ImageDataset
 from ganplay.losses import get_loss, gradient_penalty
 from ganplay.models import build_models, sample_latent, validate
+from ganplay.models.mlp import Dropout
 
 SAMPLE_COUNT = 64      # the fixed evaluation noise batch: an 8 x 8 grid
 
@@ -57,7 +59,12 @@ def validate_run(config: RunConfig) -> None:
     """Raise ConfigError, in words a user can act on, for settings no run can proceed with."""
     validate(config.model)
     t = config.train
-    get_loss(t.loss)  # raises ValueError with the list of names
+    try:
+        get_loss(t.loss)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    if t.clip_value <= 0 or t.gp_weight < 0:
+        raise ConfigError("the clipping bound must be positive and the gradient-penalty weight not negative")
     if t.optimizer not in ("adam", "rmsprop"):
         raise ConfigError(f"optimizer must be 'adam' or 'rmsprop', got {t.optimizer!r}")
     uses_bn = config.model.generator.batchnorm or config.model.discriminator.batchnorm
@@ -94,6 +101,9 @@ class Trainer:
         self._labels = data.labels.to(self.device)                    # (N,) int64
         self.generator, self.discriminator = (m.to(self.device) for m in build_models(model, seed=train.seed))
         self.rng = torch.Generator(device="cpu").manual_seed(train.seed)
+        for m in self.discriminator.modules():
+            if isinstance(m, Dropout):
+                m.generator = self.rng if self.device.type == "cpu" else None
         self.opt_g = self._optimizer(self.generator, train.lr_g, train.betas_g)
         self.opt_d = self._optimizer(self.discriminator, train.lr_d, train.betas_d)
         self.d_steps = train.d_steps
@@ -112,20 +122,24 @@ class Trainer:
     def _optimizer(self, module: torch.nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
         if self.config.train.optimizer == "rmsprop":
             return torch.optim.RMSprop(module.parameters(), lr=lr)
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=betas)
+        # The fused kernel does Adam's update in one pass over each tensor instead of ~8 (same update rule).
+        fused = self.device.type in ("cpu", "cuda")
+        return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, fused=fused)
 
     def set_hyperparameters(self, lr_g: float | None = None, lr_d: float | None = None,
                             d_steps: int | None = None) -> None:
-        """Change what can change on the fly; the optimisers keep their state."""
+        """Change what can change on the fly; the optimisers keep their state. All or nothing: a refused value
+        changes nothing."""
+        for lr in (lr_g, lr_d):
+            if lr is not None and not (math.isfinite(lr) and 0 < lr <= 100):
+                raise ConfigError(f"a learning rate must be a positive number up to 100, got {lr}")
+        if d_steps is not None and not 1 <= d_steps <= 100:
+            raise ConfigError(f"D steps per G step must be between 1 and 100, got {d_steps}")
         for opt, lr in ((self.opt_g, lr_g), (self.opt_d, lr_d)):
             if lr is not None:
-                if not (math.isfinite(lr) and lr > 0):
-                    raise ConfigError(f"learning rate must be positive, got {lr}")
                 for group in opt.param_groups:
                     group["lr"] = lr
         if d_steps is not None:
-            if not 1 <= d_steps <= 100:
-                raise ConfigError(f"D steps per G step must be between 1 and 100, got {d_steps}")
             self.d_steps = d_steps
 
     # -- sampling --------------------------------------------------------------------------------------------

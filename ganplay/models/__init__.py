@@ -90,16 +90,36 @@ def validate(cfg: ModelConfig) -> None:
             raise ConfigError("layer widths must be between 1 and 8192")
         if part.activation not in mlp.ACTIVATIONS:
             raise ConfigError(f"activation must be one of {sorted(mlp.ACTIVATIONS)}, got {part.activation!r}")
-    if not 0 <= cfg.discriminator.dropout < 1:
+    d = cfg.discriminator
+    if not 0 <= d.dropout < 1:
         raise ConfigError("dropout must be in [0, 1)")
+    if not 1 <= d.kernel <= 15 or not -1 <= d.padding <= d.kernel or any(not 1 <= s <= 4 for s in d.strides):
+        raise ConfigError("discriminator kernel must be 1-15, padding -1 (auto) to the kernel size, strides 1-4")
+    g = cfg.generator
+    if not (0 < g.bn_eps <= 10 and 0 <= g.bn_momentum <= 1 and 0 <= g.init_std <= 10 and 0 <= g.slope <= 1):
+        raise ConfigError("generator batch-norm eps/momentum, init std or slope out of range")
+
+
+MAX_PARAMETERS = 100_000_000   # per network; the largest preset (lsgan-dcgan's G) has 6.7 million
 
 
 def build_models(cfg: ModelConfig, seed: int | None = None) -> tuple[Generator, Discriminator]:
     """Build (G, D) for a config; with a seed the initial weights are reproducible."""
     validate(cfg)
+    with torch.device("meta"):         # count first, allocate nothing: a config (or upload) cannot ask for 12 GB
+        sizes = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
+    if max(sizes) > MAX_PARAMETERS:
+        raise ConfigError(f"this model would have {max(sizes):,} parameters in one network; ganplay allows "
+                          f"{MAX_PARAMETERS:,}")
     if seed is not None:
         torch.manual_seed(seed)
-    return Generator(cfg), Discriminator(cfg)
+    nets = Generator(cfg), Discriminator(cfg)
+    for net in nets:
+        # oneDNN's CPU convolutions are fastest in channels-last layout (bench/throughput.py). Deciding it here,
+        # for every net built, keeps a trained net and its reloaded checkpoint on the same kernels: bit-equal.
+        if any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in net.modules()):
+            net.to(memory_format=torch.channels_last)
+    return nets
 
 
 def sample_latent(cfg: ModelConfig, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

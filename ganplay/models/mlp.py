@@ -1,11 +1,25 @@
 """Fully connected generators and discriminators (the MLP GANs of seeds 001 and 004)."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ganplay.config import ModelConfig
 
 ACTIVATIONS = {"relu", "leaky_relu"}
+
+
+class Dropout(nn.Dropout):
+    """nn.Dropout that draws from `self.generator` when one is set (the trainer sets its own), so a run repeats
+    exactly whatever else in the process uses torch's global random state."""
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.empty_like(x).bernoulli_(1.0 - self.p, generator=self.generator)
+        return x * keep / (1.0 - self.p)
 
 
 def activation(name: str, slope: float) -> nn.Module:
@@ -44,6 +58,6 @@ def discriminator_head(cfg: ModelConfig, width: int, sizes: tuple[int, ...]) -> 
     for out in sizes:
         layers += [nn.Linear(width, out), activation(d.activation, d.slope)]
         if d.dropout:
-            layers.append(nn.Dropout(d.dropout))
+            layers.append(Dropout(d.dropout))
         width = out
     return layers + [nn.Linear(width, 1)]

@@ -1,0 +1,364 @@
+"""Tests for ganplay.models and ganplay.presets: shapes and ranges for every preset, parameter counts worked out
+by hand from each seed article's layer list, seed-specific details, class conditioning and config validation.
+"""
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from ganplay.config import ConfigError
+from ganplay.models import (DISCRIMINATORS, GENERATORS, build_models, parameter_count, sample_latent, validate)
+from ganplay.presets import PRESETS, preset
+
+SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"   # ../shared/seeds beside the repo
+SEED_FILE = re.compile(r"^\d{3}_[0-9a-f]+\.txt$")
+
+
+def batch_for(name: str) -> int:
+    return 2 if name == "dcgan-64" else 4      # >= 2 for batch norm in training mode; 64 px RGB is the slow one
+
+
+@pytest.fixture(scope="module")
+def models():
+    """(G, D) of every preset, built once with a fixed seed."""
+    return {name: build_models(cfg.model, seed=0) for name, cfg in PRESETS.items()}
+
+
+def labels_for(name: str, n: int):
+    k = PRESETS[name].model.num_classes
+    return torch.arange(n) % k if k else None
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_generator_output_shape_and_range(models, name):
+    m = PRESETS[name].model
+    G, _ = models[name]
+    n = batch_for(name)
+    z = sample_latent(m, n, torch.Generator().manual_seed(0))
+    assert z.shape == (n, m.latent_dim)
+    for mode in (True, False):
+        G.train(mode)
+        with torch.no_grad():
+            x = G(z, labels_for(name, n))
+        assert x.shape == (n, m.channels, m.image_size, m.image_size)
+        assert x.min() >= -1.0 and x.max() <= 1.0
+        assert x.std() > 0                          # not a constant image
+    G.train()
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_discriminator_returns_logits(models, name):
+    m = PRESETS[name].model
+    _, D = models[name]
+    n = batch_for(name)
+    x = torch.rand(n, m.channels, m.image_size, m.image_size) * 2 - 1
+    with torch.no_grad():
+        logits = D(x, labels_for(name, n))
+    assert logits.shape == (n,)
+    assert logits.dtype == torch.float32
+    assert not any(isinstance(module, nn.Sigmoid) for module in D.modules()), "D must return raw logits"
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_discriminator_output_is_unbounded(name):
+    """A logit is not squashed: scaling the last layer's weights scales the output past [0, 1]."""
+    m = PRESETS[name].model
+    _, D = build_models(m, seed=0)
+    last = [module for module in D.modules() if isinstance(module, (nn.Linear, nn.Conv2d))][-1]
+    with torch.no_grad():
+        last.weight.mul_(1e4)
+        x = torch.rand(batch_for(name), m.channels, m.image_size, m.image_size) * 2 - 1
+        logits = D(x, labels_for(name, x.shape[0]))
+    assert logits.abs().max() > 1.0
+
+
+# -- parameter counts, layer by layer from the seed articles (weights + biases; BN has scale + shift) ----------
+
+SEED_PARAMETER_COUNTS = {
+    # seed 001: G Linear 100-256-512-1024-784 (ReLU, tanh); D Linear 784-1024-512-256-1 (ReLU, dropout)
+    "mlp-vanilla": (
+        100 * 256 + 256 + 256 * 512 + 512 + 512 * 1024 + 1024 + 1024 * 784 + 784,
+        784 * 1024 + 1024 + 1024 * 512 + 512 + 512 * 256 + 256 + 256 * 1 + 1,
+    ),
+    # seed 004: G Linear 64-256-512-1024-784, BatchNorm1d(n, 0.8) after each hidden Linear; D 784-512-256-128-1
+    "mlp-batchnorm": (
+        64 * 256 + 256 + 2 * 256 + 256 * 512 + 512 + 2 * 512 + 512 * 1024 + 1024 + 2 * 1024 + 1024 * 784 + 784,
+        784 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 1 + 1,
+    ),
+    # seed 000: G Linear(96, 1024), BN1d(1024), Linear(1024, 128*7*7), BN1d(6272), ConvT(128, 64, 4), BN2d(64),
+    # ConvT(64, 1, 4); D Conv(1, 32, 5), Conv(32, 64, 5), Linear(64*4*4, 64*4*4), Linear(1024, 1)
+    "lsgan-dcgan": (
+        96 * 1024 + 1024 + 2 * 1024 + 1024 * 6272 + 6272 + 2 * 6272
+        + 128 * 64 * 4 * 4 + 64 + 2 * 64 + 64 * 1 * 4 * 4 + 1,
+        1 * 32 * 5 * 5 + 32 + 32 * 64 * 5 * 5 + 64 + 1024 * 1024 + 1024 + 1024 * 1 + 1,
+    ),
+    # seed 002 (its torchsummary tables): G Linear(100, 8192) with bias, ConvT 512-256-128-64-3 (4x4, no bias),
+    # BN2d after all but the last; D Conv 3-64-128-256-512 (4x4, no bias), BN2d on all but the first, Conv(512, 1, 4)
+    "dcgan-64": (
+        100 * 8192 + 8192 + 512 * 256 * 16 + 2 * 256 + 256 * 128 * 16 + 2 * 128 + 128 * 64 * 16 + 2 * 64
+        + 64 * 3 * 16,
+        3 * 64 * 16 + 64 * 128 * 16 + 2 * 128 + 128 * 256 * 16 + 2 * 256 + 256 * 512 * 16 + 2 * 512 + 512 * 1 * 16,
+    ),
+    # seed 003 at 32x32: G Dense(64, 8*8*256), [Upsample, Conv3x3 -> 128, BN], [Upsample, Conv3x3 -> 64, BN],
+    # Conv3x3 -> 1; D Conv3x3 1-64 (stride 1), 64-128, 128-256 (stride 2), Dense(256*8*8, 1)
+    "upsample-dcgan": (
+        64 * 16384 + 16384 + 256 * 128 * 9 + 128 + 2 * 128 + 128 * 64 * 9 + 64 + 2 * 64 + 64 * 1 * 9 + 1,
+        1 * 64 * 9 + 64 + 64 * 128 * 9 + 128 + 128 * 256 * 9 + 256 + 256 * 8 * 8 * 1 + 1,
+    ),
+}
+
+
+def test_dcgan_64_matches_the_seed_summary_tables():
+    assert SEED_PARAMETER_COUNTS["dcgan-64"] == (3_583_872, 2_765_568)   # "Total params" in seed 002
+
+
+@pytest.mark.parametrize("name", list(SEED_PARAMETER_COUNTS))
+def test_seed_preset_parameter_counts(models, name):
+    G, D = models[name]
+    assert (parameter_count(G), parameter_count(D)) == SEED_PARAMETER_COUNTS[name]
+
+
+# Layer order as the articles write it (activation/normalisation order matters to what the network learns).
+SEED_LAYER_ORDER = {
+    "lsgan-dcgan": (  # seed 000: Linear, ReLU, BatchNorm (activation before norm)
+        ["Linear", "ReLU", "BatchNorm1d", "Linear", "ReLU", "BatchNorm1d", "Unflatten", "ConvTranspose2d", "ReLU",
+         "BatchNorm2d", "ConvTranspose2d", "Tanh"],
+        ["Conv2d", "LeakyReLU", "MaxPool2d", "Conv2d", "LeakyReLU", "MaxPool2d", "Flatten", "Linear", "LeakyReLU",
+         "Linear"]),
+    "mlp-batchnorm": (  # seed 004: Linear, BatchNorm1d, LeakyReLU
+        ["Linear", "BatchNorm1d", "LeakyReLU"] * 3 + ["Linear", "Tanh"],
+        ["Flatten"] + ["Linear", "LeakyReLU", "Dropout"] * 3 + ["Linear"]),
+    "dcgan-64": (  # seed 002, without D's final Sigmoid (the losses take logits)
+        ["Linear", "Unflatten"] + ["ConvTranspose2d", "BatchNorm2d", "ReLU"] * 3 + ["ConvTranspose2d", "Tanh"],
+        ["Conv2d", "LeakyReLU"] + ["Conv2d", "BatchNorm2d", "LeakyReLU"] * 3 + ["Conv2d"]),
+    "upsample-dcgan": (  # seed 003: Dense, LeakyReLU, Reshape, [UpSampling2D, Conv2D, BN, LeakyReLU] x 2, Conv2D
+        ["Linear", "LeakyReLU", "Unflatten"] + ["Upsample", "Conv2d", "BatchNorm2d", "LeakyReLU"] * 2
+        + ["Conv2d", "Tanh"],
+        ["Conv2d", "LeakyReLU"] * 3 + ["Flatten", "Linear"]),
+}
+
+
+@pytest.mark.parametrize("name", list(SEED_LAYER_ORDER))
+def test_seed_preset_layer_order(models, name):
+    G, D = models[name]
+    assert [type(m).__name__ for m in G.net] == SEED_LAYER_ORDER[name][0]
+    assert [type(m).__name__ for m in D.net] == SEED_LAYER_ORDER[name][1]
+
+
+# -- seed-specific settings ------------------------------------------------------------------------------------
+
+def test_mlp_batchnorm_eps_is_the_articles_0_8(models):
+    G, _ = models["mlp-batchnorm"]
+    norms = [m for m in G.modules() if isinstance(m, nn.BatchNorm1d)]
+    assert len(norms) == 3
+    assert all(m.eps == 0.8 for m in norms)       # BatchNorm1d(n, 0.8): the second argument is eps
+
+
+def test_mlp_vanilla_settings():
+    cfg = preset("mlp-vanilla")
+    assert cfg.train.lr_g == cfg.train.lr_d == 1e-4 and cfg.train.batch_size == 32
+    assert cfg.model.latent_dim == 100 and cfg.model.prior == "normal"
+    assert cfg.model.discriminator.dropout == 0.3
+
+
+def test_dcgan_label_smoothing_and_betas():
+    for name in ("dcgan", "dcgan-64"):
+        t = preset(name).train
+        assert t.real_label == 0.9
+        assert t.betas_g == t.betas_d == (0.5, 0.999)
+        assert t.lr_g == t.lr_d == 2e-4 and t.batch_size == 128
+
+
+def test_dcgan_64_init_follows_seed(models):
+    """Seed 002: conv weights ~ N(0, 0.2), BN scale ~ N(1, 0.02), BN shift 0."""
+    G, D = models["dcgan-64"]
+    big = [m for m in G.modules() if isinstance(m, nn.ConvTranspose2d)][0]          # 512*256*16 weights
+    assert big.weight.std().item() == pytest.approx(0.2, abs=0.005)
+    assert big.weight.mean().item() == pytest.approx(0.0, abs=0.005)
+    for net in (G, D):
+        for bn in (m for m in net.modules() if isinstance(m, nn.BatchNorm2d)):
+            assert (bn.weight - 1).abs().max() < 0.15 and bn.weight.std() > 0
+            assert torch.equal(bn.bias, torch.zeros_like(bn.bias))
+
+
+def test_lsgan_dcgan_uniform_prior():
+    cfg = preset("lsgan-dcgan")
+    assert cfg.model.prior == "uniform" and cfg.model.latent_dim == 96
+    assert cfg.train.loss == "least-squares" and cfg.train.batch_size == 128
+    z = sample_latent(cfg.model, 4096, torch.Generator().manual_seed(0))
+    assert z.shape == (4096, 96)
+    assert z.min() >= -1.0 and z.max() < 1.0
+    assert z.mean().item() == pytest.approx(0.0, abs=0.01)
+    assert z.var().item() == pytest.approx(1.0 / 3.0, abs=0.01)     # Var U[-1, 1) = (b - a)^2 / 12 = 1/3
+
+
+def test_normal_prior():
+    z = sample_latent(preset("lecture").model, 4096, torch.Generator().manual_seed(0))
+    assert z.mean().item() == pytest.approx(0.0, abs=0.01) and z.var().item() == pytest.approx(1.0, abs=0.01)
+    assert z.min() < -1.0 and z.max() > 1.0
+
+
+def test_upsample_dcgan_settings():
+    cfg = preset("upsample-dcgan")
+    assert cfg.model.image_size == 32 and cfg.model.latent_dim == 64
+    assert cfg.train.betas_g == cfg.train.betas_d == (0.5, 0.9)
+    assert cfg.model.generator.bn_momentum == pytest.approx(1 - 0.8)    # Keras momentum 0.8
+
+
+def seed_presets():
+    return [name for name, cfg in PRESETS.items() if SEED_FILE.match(cfg.source)]
+
+
+def test_every_seed_article_has_a_preset():
+    if not SEEDS_DIR.is_dir():
+        pytest.fail(f"seed articles not found at {SEEDS_DIR} (expected ../shared/seeds beside the repository)")
+    files = sorted(p.name for p in SEEDS_DIR.glob("*.txt"))
+    assert len(files) >= 5
+    used = {PRESETS[name].source for name in seed_presets()}
+    assert set(files) <= used, f"seed articles without a preset: {sorted(set(files) - used)}"
+
+
+@pytest.mark.parametrize("name", seed_presets())
+def test_seed_source_exists(name):
+    assert (SEEDS_DIR / PRESETS[name].source).is_file()
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_preset_is_described_and_named(name):
+    cfg = PRESETS[name]
+    assert cfg.name == name and cfg.description and cfg.source
+    assert preset(name) is cfg
+
+
+def test_unknown_preset_lists_names():
+    with pytest.raises(KeyError, match="lecture"):
+        preset("nope")
+
+
+# -- conditioning ------------------------------------------------------------------------------------------
+
+def conditional_presets():
+    return [name for name, cfg in PRESETS.items() if cfg.model.num_classes]
+
+
+def test_there_is_a_conditional_preset():
+    assert "cdcgan" in conditional_presets()
+
+
+@pytest.mark.parametrize("name", conditional_presets())
+def test_conditional_output_depends_on_label(models, name):
+    m = PRESETS[name].model
+    G, D = models[name]
+    G.eval()
+    z = sample_latent(m, 1, torch.Generator().manual_seed(0)).expand(m.num_classes, -1)    # one z, every class
+    with torch.no_grad():
+        images = G(z, torch.arange(m.num_classes))
+        logits = D(images[:1].expand(m.num_classes, -1, -1, -1), torch.arange(m.num_classes))
+    G.train()
+    for k in range(1, m.num_classes):
+        assert not torch.allclose(images[0], images[k]), f"class 0 and {k} give the same image for the same z"
+    assert logits.unique().numel() == m.num_classes                  # same image, different label, new logit
+
+
+@pytest.mark.parametrize("name", conditional_presets())
+def test_conditional_models_require_labels(models, name):
+    m = PRESETS[name].model
+    G, D = models[name]
+    with pytest.raises(ValueError, match="class labels"):
+        G(torch.zeros(2, m.latent_dim))
+    with pytest.raises(ValueError, match="class labels"):
+        D(torch.zeros(2, m.channels, m.image_size, m.image_size))
+
+
+def test_conditional_mlp_discriminator():
+    """MLP conditioning concatenates the one-hot label to the flat image: 784 + 10 inputs."""
+    cfg = preset("mlp-vanilla").replace(**{"model.num_classes": 10})
+    G, D = build_models(cfg.model, seed=0)
+    first = [m for m in D.modules() if isinstance(m, nn.Linear)][0]
+    assert first.in_features == 784 + 10
+    assert [m for m in G.modules() if isinstance(m, nn.Linear)][0].in_features == 100 + 10
+    x = G(torch.zeros(3, 100), torch.tensor([0, 1, 2]))
+    assert D(x, torch.tensor([0, 1, 2])).shape == (3,)
+
+
+# -- validation --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("change, words", [
+    ({"model.generator.arch": "transformer"}, "generator arch"),
+    ({"model.discriminator.arch": "transformer"}, "discriminator arch"),
+    ({"model.image_size": 30}, "image_size"),
+    ({"model.latent_dim": 0}, "latent_dim"),
+    ({"model.latent_dim": 5000}, "latent_dim"),
+    ({"model.channels": 2}, "channels"),
+    ({"model.num_classes": -1}, "num_classes"),
+    ({"model.prior": "cauchy"}, "prior"),
+    ({"model.generator.hidden": []}, "widths"),
+    ({"model.discriminator.hidden": [64, 0]}, "widths"),
+    ({"model.generator.activation": "gelu"}, "activation"),
+    ({"model.discriminator.dropout": 1.0}, "dropout"),
+])
+def test_validate_rejects_bad_configs(change, words):
+    cfg = preset("lecture").replace(**change)     # replace() checks types only, never values
+    with pytest.raises(ConfigError, match=words):
+        validate(cfg.model)
+    with pytest.raises(ConfigError):
+        build_models(cfg.model)
+
+
+@pytest.mark.parametrize("change", [
+    {"model.generator.hidden": [64, 32, 16]},          # 3 doublings cannot reach 28
+    {"model.discriminator.strides": [2]},              # one stride for two conv layers
+    {"model.discriminator.head": "dense"},
+    {"model.discriminator.hidden": [8, 8, 8, 8, 8, 8]},  # six stride-2 convs shrink 28 px to nothing
+])
+def test_build_rejects_impossible_architectures(change):
+    cfg = preset("lecture").replace(**change)
+    with pytest.raises(ConfigError):
+        build_models(cfg.model)
+
+
+@pytest.mark.parametrize("change", [
+    {"model.discriminator.strides": [0, 2]},      # once ZeroDivisionError while sizing the conv stack
+    {"model.discriminator.kernel": -1},           # once a torch RuntimeError (negative dimension)
+    {"model.discriminator.kernel": 0},
+    {"model.discriminator.padding": -5},
+    {"model.generator.bn_eps": -1.0},
+    {"model.generator.slope": float("nan")},
+])
+def test_conv_geometry_errors_are_config_errors(change):
+    cfg = preset("lecture").replace(**change)
+    with pytest.raises(ConfigError):
+        validate(cfg.model)
+    with pytest.raises(ConfigError):
+        build_models(cfg.model)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_validates(name):
+    validate(PRESETS[name].model)
+    assert PRESETS[name].model.generator.arch in GENERATORS
+    assert PRESETS[name].model.discriminator.arch in DISCRIMINATORS
+
+
+def test_seeded_build_is_reproducible():
+    m = preset("lecture").model
+    (g1, d1), (g2, d2) = build_models(m, seed=3), build_models(m, seed=3)
+    for a, b in ((g1, g2), (d1, d2)):
+        assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    g3, _ = build_models(m, seed=4)
+    assert not all(torch.equal(p, q) for p, q in zip(g1.parameters(), g3.parameters()))
+
+
+def test_model_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        preset("lecture").model.latent_dim = 3
+
+
+def test_a_config_asking_for_a_huge_model_is_refused_before_allocating():
+    from ganplay.config import GeneratorConfig, ModelConfig
+    huge = ModelConfig(generator=GeneratorConfig(arch="mlp", hidden=(8192,) * 50))   # 3.3e9 parameters, 13 GB
+    with pytest.raises(ConfigError, match="3,3[0-9,]+ parameters"):
+        build_models(huge)                        # counted on the meta device: nothing was allocated
