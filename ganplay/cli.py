@@ -4,6 +4,8 @@
     python -m ganplay train --preset lecture --seconds 60 --out runs/lecture.safetensors
     python -m ganplay sample runs/lecture.safetensors --out grid.png
     python -m ganplay data download mnist
+    python -m ganplay eval runs/lecture.safetensors --n 1000
+    python -m ganplay classifier train
 
 Errors a user can fix (missing data, a bad config or checkpoint) print one line and exit with status 2.
 """
@@ -79,7 +81,27 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("dataset", choices=sorted(DATASETS))
     d.add_argument("--dest", help="folder (default ./data/<dataset>)")
     d.set_defaults(run=_download)
+    _add_quality_commands(sub)
+
+    p = sub.add_parser("card", help="score a generator and write its model card (into the file and NAME.json)")
+    p.add_argument("checkpoint")
+    p.add_argument("--title", required=True, help="the name people see, e.g. 'DCGAN · least squares (seed 000)'")
+    p.add_argument("--command", required=True, help="the `python -m ganplay train ...` command that made it")
+    p.add_argument("--n", type=int, default=1000)
+    p.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA, then ./data/mnist)")
+    p.set_defaults(run=_card)
     return parser
+
+
+def _card(args) -> int:
+    from ganplay.cards import make_card, write_card
+
+    card = make_card(args.checkpoint, args.title, args.command, n=args.n, data=args.data)
+    path, sidecar = write_card(args.checkpoint, card)
+    e = card["eval"]
+    print(f"{path}: {e['confident_fraction']:.1%} confident, {e['classes_present']}/10 classes, "
+          f"recognizable: {'yes' if e['recognizable'] else 'no'}; card in {sidecar}")
+    return 0
 
 
 def _presets(args) -> int:
@@ -187,4 +209,67 @@ def _download(args) -> int:
 
     folder = download_dataset(args.dataset, dest, progress=progress)
     print(f"\n{args.dataset} is ready in {folder}")
+    return 0
+
+
+# -- quality: the digit classifier and `eval` ---------------------------------------------------------------------
+def _add_quality_commands(sub) -> None:
+    from ganplay.classifier import PRETRAINED_PATH
+
+    p = sub.add_parser("eval", help="score a generator checkpoint with the digit classifier")
+    p.add_argument("checkpoint")
+    p.add_argument("--n", type=int, default=1000, help="samples (and real digits per reference set), at most 1000")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the report as JSON only")
+    p.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA, then ./data/mnist)")
+    p.add_argument("--classifier", help="classifier file (default: the bundled one)")
+    p.set_defaults(run=_eval)
+
+    p = sub.add_parser("classifier", help="the MNIST classifier that scores generated digits")
+    clf_sub = p.add_subparsers(title="classifier commands")
+    c = clf_sub.add_parser("train", help="train it on the non-held-out t10k digits and save it with its card")
+    c.add_argument("--epochs", type=int, default=6)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--threads", type=int, help="torch CPU threads")
+    c.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA, then ./data/mnist)")
+    c.add_argument("--out", default=str(PRETRAINED_PATH), help=f"output file (default {PRETRAINED_PATH})")
+    c.set_defaults(run=_classifier_train)
+
+
+def _eval(args) -> int:
+    from ganplay.classifier import load_classifier
+    from ganplay.evaluate import evaluate, format_report
+
+    ckpt = load_checkpoint(args.checkpoint)
+    classifier, _ = load_classifier(args.classifier)
+    holdout = load_dataset("mnist", args.data, part="holdout")
+    report = evaluate(ckpt, n=args.n, seed=args.seed, classifier=classifier, holdout=holdout)
+    if args.json:
+        print(json.dumps({"checkpoint": str(args.checkpoint), "preset": ckpt.config.name, **report.to_dict()}))
+    else:
+        steps = ckpt.record.get("steps", "?")
+        print(format_report(report, title=f"{args.checkpoint}  ({ckpt.config.name}, {steps} steps)"))
+    return 0
+
+
+def _classifier_train(args) -> int:
+    from ganplay.classifier import MIN_ACCURACY, save_classifier, train_classifier
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if not 1 <= args.epochs <= 100:
+        raise ValueError("--epochs must be between 1 and 100")
+    train = load_dataset("mnist", args.data, part="train")
+    holdout = load_dataset("mnist", args.data, part="holdout")
+    print(f"training on {train.describe()}; scoring on {len(holdout):,} held-out digits", file=sys.stderr)
+    model, card = train_classifier(
+        train, holdout, epochs=args.epochs, seed=args.seed,
+        progress=lambda e, total, acc: print(f"epoch {e}/{total}: held-out accuracy {acc:.2%}", file=sys.stderr))
+    card["command"] = f"python -m ganplay classifier train --epochs {args.epochs} --seed {args.seed}"
+    out = save_classifier(args.out, model, card)
+    print(f"held-out accuracy {card['holdout_accuracy']:.2%} after {card['training_seconds']:.0f} s; "
+          f"saved {out} ({out.stat().st_size / 2**20:.2f} MB)")
+    if card["holdout_accuracy"] < MIN_ACCURACY:
+        print(f"warning: below the {MIN_ACCURACY:.0%} the evaluation needs; train longer", file=sys.stderr)
+        return 1
     return 0
