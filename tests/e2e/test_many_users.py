@@ -33,9 +33,14 @@ def test_eight_sessions_the_cap_holds_and_closed_tabs_free_their_runs(browser, s
             pages.append(page)
         for page in pages:
             page.get_by_role("button", name="Start").click()
+        outcome = {}
+        for page in pages:                  # each page ends up either training or told that the server is busy
+            page.get_by_text("The server is busy").or_(
+                page.locator('[data-testid="stMetric"]')).first.wait_for(timeout=60_000)
             settle(page)
-        busy = [p for p in pages if p.get_by_text("The server is busy").count() > 0]
-        training = [p for p in pages if p.get_by_role("button", name="Pause").is_enabled()]
+            outcome[page] = "busy" if page.get_by_text("The server is busy").count() else "training"
+        busy = [p for p, o in outcome.items() if o == "busy"]
+        training = [p for p, o in outcome.items() if o == "training"]
         assert len(training) == 2 and len(busy) == SESSIONS - 2
         shot(busy[0], "many-users-busy")
         time.sleep(3)
@@ -47,19 +52,28 @@ def test_eight_sessions_the_cap_holds_and_closed_tabs_free_their_runs(browser, s
         for context in contexts:
             context.close()
 
-    # Tabs closed: nobody polls the runs, so the watchdog pauses, then stops and frees them.
-    time.sleep(IDLE_STOP_S + 3)
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(f"{server.url}/training")
-        settle(page)
-        page.get_by_role("button", name="Start").click()
-        settle(page)
-        assert page.get_by_text("The server is busy").count() == 0, "closed tabs still hold their runs"
-        assert page.get_by_role("button", name="Pause").is_enabled()
-        page.get_by_role("button", name="Stop").click()
-        settle(page)
-    finally:
-        context.close()
+    # Tabs closed: nobody polls the runs, so the watchdog pauses, then stops and frees them; a new visitor
+    # can then train. Retried briefly, since the watchdog checks between steps.
+    time.sleep(IDLE_STOP_S)
+    deadline = time.monotonic() + 30
+    while True:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(f"{server.url}/training")
+            settle(page)
+            page.get_by_role("button", name="Start").click()
+            page.get_by_text("The server is busy").or_(page.locator('[data-testid="stMetric"]')).first.wait_for()
+            settle(page)
+            freed = page.get_by_text("The server is busy").count() == 0
+            if freed:
+                assert page.get_by_role("button", name="Pause").is_enabled()
+                page.get_by_role("button", name="Stop").click()
+                settle(page)
+        finally:
+            context.close()
+        if freed:
+            break
+        assert time.monotonic() < deadline, "closed tabs still hold their runs"
+        time.sleep(2)
     assert health(server)
