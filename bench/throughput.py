@@ -8,7 +8,11 @@ each uint8 digit into a float tensor normalised per sample (what ToTensor + Norm
 (torch.ones / torch.zeros / torch.full) every step, the discriminator ending in nn.Sigmoid with nn.BCELoss for the
 BCE presets, G's fakes computed with autograd and then `.detach()`-ed for D, and D's weights left trainable
 during G's update. Architecture (the very same modules), loss, batch size, optimiser, learning rates, label
-smoothing, D steps per G step and the noise prior are the preset's; the G step draws fresh noise as ganplay does.
+smoothing, D steps per G step and the noise prior are the preset's; like the seed it follows, G's step scores
+D's batch of fakes again (seeds 002, 004: `reuse_fake`) or draws new noise (the others), as ganplay does.
+
+ganplay runs twice: at float32, and with bfloat16 autocast (`train.precision`), so the table shows what each
+part buys. The quality side of bfloat16 is in bench/README.md.
 
 Both run in this one process on the same threads: after a warm-up the two alternate in slices of `--seconds`,
 `--rounds` times; the table gives each one's median steps per second over the slices and the median of the
@@ -31,6 +35,7 @@ import torch  # noqa: E402
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from ganplay.config import PRECISIONS  # noqa: E402
 from ganplay.data import load_dataset  # noqa: E402
 from ganplay.models import build_models  # noqa: E402
 from ganplay.presets import PRESETS, preset  # noqa: E402
@@ -74,7 +79,8 @@ class SeedStyleLoop:
     def __init__(self, name: str, dataset):
         cfg = preset(name)
         self.cfg, m, t = cfg, cfg.model, cfg.train
-        G, D = build_models(m, seed=t.seed)
+        # The same modules in PyTorch's default memory layout: the seeds never ask for channels-last.
+        G, D = (net.to(memory_format=torch.contiguous_format) for net in build_models(m, seed=t.seed))
         self.G = G
         self.bce = t.loss in ("nonsaturating", "minimax")
         self.D = WithSigmoid(D) if self.bce else D
@@ -129,8 +135,10 @@ class SeedStyleLoop:
                 for p in D.parameters():
                     p.data.clamp_(-t.clip_value, t.clip_value)
         G.zero_grad()
-        y_fake = self.fake_labels(b)
-        out = D(G(self.noise(b), y_fake), y_fake).view(-1)
+        if not t.reuse_fake:                        # seeds 002 and 004 score the same `fake` again
+            y_fake = self.fake_labels(b)
+            fake = G(self.noise(b), y_fake)
+        out = D(fake, y_fake).view(-1)
         if self.bce:
             errG = self.criterion(out, torch.ones(b))
         elif t.loss == "least-squares":
@@ -157,16 +165,20 @@ class SeedStyleLoop:
 
 
 def measure(name: str, dataset, seconds: float, rounds: int, warmup: int = 3) -> dict:
-    """Alternate the two trainers in time slices; median steps/s of each and the median of the paired ratios."""
-    plain, ganplay = SeedStyleLoop(name, dataset), Trainer(preset(name), dataset, device="cpu")
-    runners = {"seed-style": plain.step, "ganplay": ganplay.step}
+    """Alternate the trainers in time slices; median steps/s of each and the median of the per-round ratios to
+    the seed-style loop."""
+    cfg = preset(name)
+    runners = {"seed-style": SeedStyleLoop(name, dataset).step}
+    for precision in PRECISIONS:
+        trainer = Trainer(cfg.replace(**{"train.precision": precision}), dataset, device="cpu")
+        runners[precision] = trainer.step
     for step in runners.values():
         for _ in range(warmup):
             step()
     rates: dict[str, list[float]] = {who: [] for who in runners}
+    names = list(runners)
     for r in range(rounds):
-        order = list(runners) if r % 2 == 0 else list(runners)[::-1]
-        for who in order:
+        for who in names[r % len(names):] + names[:r % len(names)]:       # rotate who goes first
             start, steps = time.perf_counter(), 0
             while True:
                 runners[who]()
@@ -175,9 +187,10 @@ def measure(name: str, dataset, seconds: float, rounds: int, warmup: int = 3) ->
                     break
             rates[who].append(steps / (time.perf_counter() - start))
     # Medians over rounds: a slice slowed by another process on the machine does not skew the figure.
-    ratios = [g / p for g, p in zip(rates["ganplay"], rates["seed-style"])]
-    return {"preset": name, "seed_style": statistics.median(rates["seed-style"]),
-            "ganplay": statistics.median(rates["ganplay"]), "ratio": statistics.median(ratios)}
+    row = {"preset": name, **{who: statistics.median(v) for who, v in rates.items()}}
+    for precision in PRECISIONS:
+        row[f"ratio {precision}"] = statistics.median(g / p for g, p in zip(rates[precision], rates["seed-style"]))
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,12 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     dataset = load_dataset("mnist", args.data, part="train")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY="
           f"{os.environ['OMP_WAIT_POLICY']}, load average {os.getloadavg()[0]:.1f}, {dataset.describe()}")
-    print(f"{'preset':<16}{'seed-style steps/s':>20}{'ganplay steps/s':>18}{'ratio':>8}{'target':>8}")
+    print(f"{'preset':<16}{'seed-style':>11}{'ganplay fp32':>14}{'ratio':>7}{'ganplay bf16':>14}{'ratio':>7}"
+          f"{'target':>8}   (steps/s)")
     for name in args.presets:
         row = measure(name, dataset, args.seconds, args.rounds)
         target = 1.3 if name in MLP_PRESETS else 2.0
-        print(f"{name:<16}{row['seed_style']:>20.2f}{row['ganplay']:>18.2f}{row['ratio']:>7.2f}x"
-              f"{target:>7.1f}x", flush=True)
+        print(f"{name:<16}{row['seed-style']:>11.2f}{row['float32']:>14.2f}{row['ratio float32']:>6.2f}x"
+              f"{row['bfloat16']:>14.2f}{row['ratio bfloat16']:>6.2f}x{target:>7.1f}x", flush=True)
     return 0
 
 

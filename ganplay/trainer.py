@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
-from ganplay.config import ConfigError, RunConfig
+from ganplay.config import PRECISIONS, ConfigError, RunConfig
 from ganplay.data import ImageDataset
 from ganplay.losses import get_loss, gradient_penalty
 from ganplay.models import build_models, sample_latent, validate
@@ -83,6 +83,8 @@ def validate_run(config: RunConfig) -> None:
         raise ConfigError(f"D steps per G step must be between 1 and 100, got {t.d_steps}")
     if not 0 < t.real_label <= 1:
         raise ConfigError(f"the real label must be in (0, 1], got {t.real_label}")
+    if t.precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {t.precision!r}")
 
 
 class Trainer:
@@ -179,20 +181,24 @@ class Trainer:
         G, D, loss, t = self.generator, self.discriminator, self.loss, self.config.train
         B = t.batch_size
 
-        for _ in range(self.d_steps):
+        for i in range(self.d_steps):
             real, y_real = self._real_batch(B)
             y_fake = self._fake_labels(B)
-            with torch.no_grad():
-                fake = G(self.noise(B), y_fake)
-            if self._joint_d_pass:
-                labels = None if y_fake is None else torch.cat([y_real, y_fake])
-                real_logits, fake_logits = D(torch.cat([real, fake]), labels).split(B)
-            else:
-                real_logits, fake_logits = D(real, y_real), D(fake, y_fake)
-            d_loss = loss.d_loss(real_logits, fake_logits, t.real_label)
-            if loss.penalty == "gp":
-                d_loss = d_loss + t.gp_weight * gradient_penalty(
-                    lambda x: D(x, y_real), real, fake, generator=self.rng)
+            # With reuse_fake the last D step's fakes keep their graph, so G's update needs no second forward.
+            keep_graph = t.reuse_fake and i == self.d_steps - 1
+            with torch.set_grad_enabled(keep_graph), self._autocast():
+                fake_g = G(self.noise(B), y_fake)
+            fake = fake_g.detach()
+            with self._autocast():
+                if self._joint_d_pass:
+                    labels = None if y_fake is None else torch.cat([y_real, y_fake])
+                    real_logits, fake_logits = D(torch.cat([real, fake.to(real.dtype)]), labels).float().split(B)
+                else:
+                    real_logits, fake_logits = D(real, y_real).float(), D(fake, y_fake).float()
+                d_loss = loss.d_loss(real_logits, fake_logits, t.real_label)
+                if loss.penalty == "gp":
+                    d_loss = d_loss + t.gp_weight * gradient_penalty(
+                        lambda x: D(x, y_real).float(), real, fake.float(), generator=self.rng)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             d_norm = _grad_norm(D)
@@ -204,10 +210,13 @@ class Trainer:
                         p.clamp_(-t.clip_value, t.clip_value)
 
         # Generator update: D's weights need no gradients here, only its input does.
-        y_fake = self._fake_labels(B)
         D.requires_grad_(False)
         try:
-            g_loss = loss.g_loss(D(G(self.noise(B), y_fake), y_fake))
+            with self._autocast():
+                if not t.reuse_fake:
+                    y_fake = self._fake_labels(B)
+                    fake_g = G(self.noise(B), y_fake)
+                g_loss = loss.g_loss(D(fake_g, y_fake).float())
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
         finally:
@@ -223,6 +232,10 @@ class Trainer:
         seconds = time.perf_counter() - start
         self.seconds += seconds
         return StepMetrics(self.step_count, values[0], values[1], values[2], values[3], d_norm, g_norm, seconds)
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16,
+                              enabled=self.config.train.precision == "bfloat16")
 
     def _check_finite(self, who: str, loss_value: Tensor, grad_norm: float) -> None:
         bad = None

@@ -252,8 +252,8 @@ def test_config_edited_to_another_latent_size_names_the_tensor(lecture_file):
     def bigger_latent(config):
         config["model"]["latent_dim"] = 48
     data = rewrite(lecture_file.read_bytes(), config_change=bigger_latent)
-    # lecture's first layer is Linear(32, ...): its weight no longer fits
-    with pytest.raises(CheckpointError, match=r"generator\.net\.0\.weight has shape \(\d+, 32\).*\(\d+, 48\)"):
+    # lecture's first layer is Linear(12, ...): its weight no longer fits
+    with pytest.raises(CheckpointError, match=r"generator\.net\.0\.weight has shape \(\d+, 12\).*\(\d+, 48\)"):
         load_checkpoint(data)
 
 

@@ -312,7 +312,8 @@ def test_validate_rejects_bad_configs(change, words):
     {"model.generator.hidden": [64, 32, 16]},          # 3 doublings cannot reach 28
     {"model.discriminator.strides": [2]},              # one stride for two conv layers
     {"model.discriminator.head": "dense"},
-    {"model.discriminator.hidden": [8, 8, 8, 8, 8, 8]},  # six stride-2 convs shrink 28 px to nothing
+    # six stride-2 4x4 convs (padding 1) shrink 28 px to nothing: 14, 7, 3, 1, 0
+    {"model.discriminator.hidden": [8, 8, 8, 8, 8, 8], "model.discriminator.kernel": 4},
 ])
 def test_build_rejects_impossible_architectures(change):
     cfg = preset("lecture").replace(**change)

@@ -188,6 +188,7 @@ def test_refused_set_hyperparameters_changes_nothing(mnist):
     ({"train.real_label": 0.0}, "real label"),
     ({"train.real_label": 1.5}, "real label"),
     ({"model.image_size": 30}, "image_size"),
+    ({"train.precision": "float16"}, "precision must be one of float32, bfloat16"),
 ])
 def test_validate_run_refuses_in_words(mnist, change, words):
     cfg = preset("lecture").replace(**change)
@@ -256,3 +257,47 @@ def test_fixed_noise_is_fixed(mnist):
     trainer.step()
     assert torch.equal(trainer.fixed_z, z)
     assert trainer.fixed_y.tolist() == [i % 10 for i in range(SAMPLE_COUNT)]
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+@pytest.mark.parametrize("name", ["mlp-batchnorm", "lecture", "cdcgan"])
+def test_reuse_fake_scores_the_d_steps_fakes_again(mnist, name, reuse):
+    """reuse_fake (seeds 002 and 004): G runs once a step and its update scores the very batch D was trained on;
+    without it G's update draws new noise (seeds 000, 001)."""
+    trainer = Trainer(preset(name).replace(**{"train.reuse_fake": reuse}), mnist, device="cpu")
+    g_calls, d_inputs = [], []
+    trainer.generator.register_forward_hook(lambda m, args, out: g_calls.append(out.detach().clone()))
+    trainer.discriminator.register_forward_hook(lambda m, args, out: d_inputs.append(args[0].detach().clone()))
+    trainer.step()
+    assert len(g_calls) == (1 if reuse else 2)
+    B = trainer.config.train.batch_size
+    d_step_fake = d_inputs[0][B:] if len(d_inputs) == 2 else d_inputs[1]    # joint pass, or real then fake
+    g_step_fake = d_inputs[-1]
+    assert torch.equal(d_step_fake, g_calls[0])
+    assert torch.equal(g_step_fake, g_calls[-1])
+    assert torch.equal(g_step_fake, d_step_fake) == reuse
+
+
+@pytest.mark.parametrize("loss", ["nonsaturating", "least-squares", "wgan-gp", "hinge"])
+@pytest.mark.parametrize("name", ["lecture", "mlp-vanilla", "cdcgan"])
+def test_bfloat16_runs_the_networks_in_bf16_and_keeps_fp32_weights(mnist, name, loss):
+    cfg = preset(name).replace(**{"train.precision": "bfloat16", "train.loss": loss, "train.d_steps": 1})
+    trainer = Trainer(cfg, mnist, device="cpu")
+    out_dtypes = []
+    trainer.discriminator.register_forward_hook(lambda m, args, out: out_dtypes.append(out.dtype))
+    before = [p.detach().clone() for p in trainer.generator.parameters()]
+    metrics = [trainer.step() for _ in range(2)][-1]
+    assert set(out_dtypes) == {torch.bfloat16}
+    assert all(math.isfinite(v) for v in metrics.to_dict().values())
+    for module in (trainer.generator, trainer.discriminator):
+        assert {p.dtype for p in module.parameters()} == {torch.float32}
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.generator.parameters()))
+    assert trainer.sample().dtype == torch.float32
+
+
+def test_float32_runs_the_networks_in_fp32(mnist):
+    trainer = Trainer(preset("lecture"), mnist, device="cpu")
+    out_dtypes = []
+    trainer.discriminator.register_forward_hook(lambda m, args, out: out_dtypes.append(out.dtype))
+    trainer.step()
+    assert set(out_dtypes) == {torch.float32}
