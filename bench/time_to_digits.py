@@ -2,6 +2,7 @@
 
     GANPLAY_DATA=../shared/data/mnist python -m bench.time_to_digits                      # lecture + seed presets
     GANPLAY_DATA=../shared/data/mnist python -m bench.time_to_digits --presets lecture --seeds 0 1 2 --limit 120
+    GANPLAY_DATA=../shared/data/mnist python -m bench.time_to_digits --presets lecture --set train.precision=float32
 
 Each run trains one preset with `Trainer.step()` on the 8,000 training digits and, every `--every` seconds of
 training, scores its generator with `ganplay.evaluate` (n = `--n` samples, the bundled classifier, the
@@ -22,6 +23,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
 
 from ganplay.classifier import load_classifier  # noqa: E402
+from ganplay.cli import apply_overrides  # noqa: E402
 from ganplay.data import load_dataset  # noqa: E402
 from ganplay.evaluate import evaluate, generator_sampler  # noqa: E402
 from ganplay.presets import PRESETS, preset  # noqa: E402
@@ -31,9 +33,9 @@ SEED_PRESETS = [name for name, cfg in PRESETS.items() if cfg.source.endswith(".t
 
 
 def time_to_recognizable(name: str, seed: int, dataset, holdout, classifier, limit: float, every: float, n: int,
-                         log=print) -> dict:
+                         log=print, overrides: list[str] = ()) -> dict:
     """Train until recognizable or `limit` training seconds; return when it got there (None: not within limit)."""
-    cfg = preset(name).replace(**{"train.seed": seed})
+    cfg = apply_overrides(preset(name), list(overrides)).replace(**{"train.seed": seed})
     trainer = Trainer(cfg, dataset, device="cpu")
     sampler = generator_sampler(trainer.generator, cfg.model)
     trained, next_check, report, reached = 0.0, every, None, None
@@ -67,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=500, help="samples per evaluation")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a config field for every preset, as `ganplay train --set` does")
     parser.add_argument("--quiet", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -76,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     log = (lambda *a: None) if args.quiet else (lambda line: print(line, flush=True))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY="
           f"{os.environ['OMP_WAIT_POLICY']}, load average {os.getloadavg()[0]:.1f}; limit {args.limit:g} s, "
-          f"check every {args.every:g} s with n={args.n}")
-    rows = [time_to_recognizable(name, seed, dataset, holdout, classifier, args.limit, args.every, args.n, log)
+          f"check every {args.every:g} s with n={args.n}" + (f"; --set {' '.join(args.set)}" if args.set else ""))
+    rows = [time_to_recognizable(name, seed, dataset, holdout, classifier, args.limit, args.every, args.n, log,
+                                 args.set)
             for name in args.presets for seed in args.seeds]
     print(f"\n{'preset':<16}{'seed':>5}{'to recognizable':>17}{'steps':>7}{'confident':>11}{'classes':>9}"
           f"{'largest':>9}{'FD':>8}")

@@ -113,7 +113,8 @@ def _presets(args) -> int:
     return 0
 
 
-def _apply_overrides(cfg, pairs: list[str]):
+def apply_overrides(cfg, pairs: list[str]):
+    """cfg with `FIELD=VALUE` pairs applied (VALUE as JSON, else a bare string), as `train --set` takes them."""
     changes = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
@@ -136,7 +137,7 @@ def _train(args) -> int:
         cfg = cfg.replace(**{"train.dataset": args.dataset})
     if args.seed is not None:
         cfg = cfg.replace(**{"train.seed": args.seed})
-    cfg = _apply_overrides(cfg, args.set)
+    cfg = apply_overrides(cfg, args.set)
     dataset = load_dataset(cfg.train.dataset, args.data)
     trainer = Trainer(cfg, dataset)
     print(f"{cfg.name}: {dataset.describe()} on {trainer.device}", file=sys.stderr)

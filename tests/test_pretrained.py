@@ -17,15 +17,6 @@ PRETRAINED = REPO_ROOT / "pretrained"
 GENERATORS = sorted(p for p in PRETRAINED.glob("*.safetensors") if p.name != "classifier.safetensors")
 PAGE = str(REPO_ROOT / "ganplay_app" / "pages" / "latent.py")
 MIN_CLASS_ACCURACY = 0.9     # a conditional model must draw the digit it is asked for (to morph a 3 into an 8)
-# Bundled generators known to fall short of the bar, with their figures; strict, so passing it is noticed too.
-SHORT_OF_THE_BAR = {
-    "mlp-batchnorm": "the seed-004 MLP GAN, trained on 8,000 digits, is 74.0 % confident after 40,000 steps (bar: 80 %)",
-}
-
-
-def _with_known_shortfalls(paths):
-    return [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=SHORT_OF_THE_BAR[p.stem]))
-            if p.stem in SHORT_OF_THE_BAR else p for p in paths]
 
 
 def test_the_bundled_set_is_complete():
@@ -50,7 +41,7 @@ def test_a_bundled_generator_carries_a_card_whose_figures_reproduce(path, mnist_
     assert report.fid == pytest.approx(card["eval"]["fid"], rel=0.02)
 
 
-@pytest.mark.parametrize("path", _with_known_shortfalls(GENERATORS), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", GENERATORS, ids=lambda p: p.stem)
 def test_a_bundled_generator_draws_recognizable_digits(path, mnist_dir):
     from ganplay.evaluate import evaluate, format_report
 
