@@ -79,11 +79,10 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
         s1.number_input("Seed", 0, 2**31 - 1, key="tr_seed", disabled=locked)
         steps = s2.number_input("Steps (0 = until you stop)", 0, 1_000_000, value=0, step=500, key="tr_steps",
                                 disabled=locked)
-        p1, p2 = st.columns(2)
-        p1.radio("Precision", list(PRECISIONS), key="tr_precision", horizontal=True, disabled=locked,
+        st.radio("Precision", list(PRECISIONS), key="tr_precision", horizontal=True, disabled=locked,
                  help="bfloat16 runs G's and D's forward and backward passes under autocast: on CPUs with "
-                      "AVX512-BF16 about 1.8x faster for the conv nets; weights and Adam stay float32.")
-        p2.checkbox("G's update reuses D's fakes", key="tr_reuse_fake", disabled=locked,
+                      "AVX512-BF16 the conv nets train about 1.8x faster; weights and Adam stay float32.")
+        st.checkbox("G's update reuses D's fakes", key="tr_reuse_fake", disabled=locked,
                     help="Score the batch D was just trained on again for G's loss, as seeds 002 and 004 do, "
                          "instead of drawing new noise: one generator pass a step fewer.")
     return dataset, config_from_state(dataset), int(steps)

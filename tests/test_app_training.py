@@ -123,3 +123,15 @@ def test_concurrency_cap_shows_a_busy_message(app):
     button(second, "Start").click().run()
     assert any("busy" in e.value for e in second.error)
     assert resources.run_registry().running() == 1
+
+
+def test_precision_and_reuse_reach_the_run_and_presets_set_them(app):
+    at = app()
+    assert at.radio(key="tr_precision").value == "float32" and at.checkbox(key="tr_reuse_fake").value is False
+    at.selectbox(key="tr_preset").select("dcgan").run()        # seed 002 scores D's fakes again
+    assert at.checkbox(key="tr_reuse_fake").value is True
+    at.radio(key="tr_precision").set_value("bfloat16").run()
+    button(at, "Start").click().run()
+    run = resources.run_registry().get(at.session_state["run_id"])
+    train = run.trainer.config.train
+    assert (train.precision, train.reuse_fake, train.batch_size) == ("bfloat16", True, 128)
