@@ -38,6 +38,7 @@ from torch.utils.data import DataLoader, Dataset
 from ganplay.config import PRECISIONS  # noqa: E402
 from ganplay.data import load_dataset  # noqa: E402
 from ganplay.models import build_models  # noqa: E402
+from ganplay.models.mlp import Dropout  # noqa: E402
 from ganplay.presets import PRESETS, preset  # noqa: E402
 from ganplay.trainer import Trainer  # noqa: E402
 
@@ -62,6 +63,14 @@ class PerSampleDigits(Dataset):
         return x, int(self.labels[i])
 
 
+def _with_torch_dropout(net: nn.Module) -> nn.Module:
+    for parent in list(net.modules()):
+        for name, child in parent.named_children():
+            if isinstance(child, Dropout):
+                setattr(parent, name, nn.Dropout(child.p))
+    return net
+
+
 class WithSigmoid(nn.Module):
     """The seeds' discriminator: the same network with nn.Sigmoid at the end, for nn.BCELoss."""
 
@@ -79,8 +88,10 @@ class SeedStyleLoop:
     def __init__(self, name: str, dataset):
         cfg = preset(name)
         self.cfg, m, t = cfg, cfg.model, cfg.train
-        # The same modules in PyTorch's default memory layout: the seeds never ask for channels-last.
-        G, D = (net.to(memory_format=torch.contiguous_format) for net in build_models(m, seed=t.seed))
+        # The same modules in PyTorch's default memory layout (the seeds never ask for channels-last), with
+        # torch's own nn.Dropout where ganplay has its seeded one.
+        G, D = (_with_torch_dropout(net.to(memory_format=torch.contiguous_format))
+                for net in build_models(m, seed=t.seed))
         self.G = G
         self.bce = t.loss in ("nonsaturating", "minimax")
         self.D = WithSigmoid(D) if self.bce else D

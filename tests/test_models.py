@@ -363,3 +363,20 @@ def test_a_config_asking_for_a_huge_model_is_refused_before_allocating():
     huge = ModelConfig(generator=GeneratorConfig(arch="mlp", hidden=(8192,) * 50))   # 3.3e9 parameters, 13 GB of float32
     with pytest.raises(ConfigError, match="3,295,986,448 parameters"):
         build_models(huge)                        # counted on the meta device: nothing was allocated
+
+
+def test_seeded_dropout_keeps_one_minus_p_rescaled_and_repeats():
+    from ganplay.models.mlp import Dropout
+
+    drop = Dropout(0.3)
+    x = torch.ones(1000, 1000)
+    drop.generator = torch.Generator().manual_seed(7)
+    a = drop(x)
+    drop.generator = torch.Generator().manual_seed(7)
+    b = drop(x)
+    assert torch.equal(a, b)
+    kept = a != 0
+    assert kept.float().mean().item() == pytest.approx(0.7, abs=0.003)           # 1e6 draws: sd 0.00046
+    assert torch.allclose(a[kept], torch.full_like(a[kept], 1 / 0.7))
+    assert a.mean().item() == pytest.approx(1.0, abs=0.005)                      # unbiased in expectation
+    assert torch.equal(drop.eval()(x), x)
