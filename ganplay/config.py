@@ -81,8 +81,9 @@ class ModelConfig:
 
 # Mixed precision: with "bfloat16" G's and D's forward passes (and so their backward passes) run under autocast,
 # which on CPUs with AVX512-BF16 roughly halves the time of the convolutions; weights, gradients, Adam's state and
-# the losses stay float32. bench/README.md holds the speed and quality figures.
-PRECISIONS = ("float32", "bfloat16")
+# the losses stay float32. "auto" picks bfloat16 where the hardware has fast bf16 kernels (see
+# trainer.resolve_precision). bench/README.md holds the speed and quality figures.
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class TrainConfig:
     clip_value: float = 0.01          # weight clipping bound for the "wgan" loss
     gp_weight: float = 10.0           # gradient penalty weight for the "wgan-gp" loss
     reuse_fake: bool = False          # G's update scores the D step's fakes again (seeds 002, 004) instead of new ones
-    precision: str = "float32"        # "bfloat16": forward passes under autocast; weights, Adam and losses stay fp32
+    precision: str = "float32"        # "bfloat16": forward passes under autocast; weights, Adam and losses stay fp32;
+                                      # "auto": bfloat16 where the device has fast bf16 kernels, else float32
     dataset: str = "mnist"
     seed: int = 0
 

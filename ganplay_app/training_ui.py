@@ -12,6 +12,7 @@ import streamlit as st
 from ganplay.config import PRECISIONS, RunConfig
 from ganplay.losses import LOSSES
 from ganplay.presets import PRESETS, preset
+from ganplay.trainer import auto_device, resolve_precision
 
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 # Changing the architecture family swaps in the nets of a reference preset (latent size stays the user's).
@@ -80,8 +81,10 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
         steps = s2.number_input("Steps (0 = until you stop)", 0, 1_000_000, value=0, step=500, key="tr_steps",
                                 disabled=locked)
         st.radio("Precision", list(PRECISIONS), key="tr_precision", horizontal=True, disabled=locked,
+                 format_func=lambda p: f"auto ({resolve_precision('auto', auto_device())})" if p == "auto" else p,
                  help="bfloat16 runs G's and D's forward and backward passes under autocast: on CPUs with "
-                      "AVX512-BF16 the conv nets train about 1.8x faster; weights and Adam stay float32.")
+                      "AVX512-BF16 the conv nets train about 1.8x faster; weights and Adam stay float32. "
+                      "auto picks bfloat16 where the hardware has fast bf16 kernels (emulated bf16 is slower).")
         st.checkbox("G's update reuses D's fakes", key="tr_reuse_fake", disabled=locked,
                     help="Score the batch D was just trained on again for G's loss, as seeds 002 and 004 do, "
                          "instead of drawing new noise: one generator pass a step fewer.")

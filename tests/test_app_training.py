@@ -127,9 +127,9 @@ def test_concurrency_cap_shows_a_busy_message(app):
 
 def test_precision_and_reuse_reach_the_run_and_presets_set_them(app):
     at = app()
-    assert at.radio(key="tr_precision").value == "float32" and at.checkbox(key="tr_reuse_fake").value is False
-    at.selectbox(key="tr_preset").select("dcgan").run()        # seed 002 scores D's fakes again
-    assert at.checkbox(key="tr_reuse_fake").value is True
+    assert at.radio(key="tr_precision").value == "auto" and at.checkbox(key="tr_reuse_fake").value is False
+    at.selectbox(key="tr_preset").select("dcgan").run()        # seed 002 scores D's fakes again, at float32
+    assert at.checkbox(key="tr_reuse_fake").value is True and at.radio(key="tr_precision").value == "float32"
     at.radio(key="tr_precision").set_value("bfloat16").run()
     button(at, "Start").click().run()
     run = resources.run_registry().get(at.session_state["run_id"])

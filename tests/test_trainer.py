@@ -17,7 +17,8 @@ from ganplay.config import ConfigError
 from ganplay.data import load_dataset
 from ganplay.losses import bce_d_loss
 from ganplay.presets import PRESETS, preset
-from ganplay.trainer import SAMPLE_COUNT, StepMetrics, Trainer, TrainingDiverged, validate_run
+from ganplay.trainer import (SAMPLE_COUNT, StepMetrics, Trainer, TrainingDiverged, resolve_precision,
+                             validate_run)
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +189,7 @@ def test_refused_set_hyperparameters_changes_nothing(mnist):
     ({"train.real_label": 0.0}, "real label"),
     ({"train.real_label": 1.5}, "real label"),
     ({"model.image_size": 30}, "image_size"),
-    ({"train.precision": "float16"}, "precision must be one of float32, bfloat16"),
+    ({"train.precision": "float16"}, "precision must be one of auto, float32, bfloat16"),
 ])
 def test_validate_run_refuses_in_words(mnist, change, words):
     cfg = preset("lecture").replace(**change)
@@ -296,8 +297,21 @@ def test_bfloat16_runs_the_networks_in_bf16_and_keeps_fp32_weights(mnist, name, 
 
 
 def test_float32_runs_the_networks_in_fp32(mnist):
-    trainer = Trainer(preset("lecture"), mnist, device="cpu")
+    trainer = Trainer(preset("lecture").replace(**{"train.precision": "float32"}), mnist, device="cpu")
     out_dtypes = []
     trainer.discriminator.register_forward_hook(lambda m, args, out: out_dtypes.append(out.dtype))
     trainer.step()
     assert set(out_dtypes) == {torch.float32}
+
+
+def test_auto_precision_is_bfloat16_only_where_bf16_is_fast(mnist):
+    caps = torch.cpu.get_capabilities()
+    fast = bool(caps.get("avx512_bf16") or caps.get("amx_bf16"))
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) == ("bfloat16" if fast else "float32")
+    assert resolve_precision("float32", cpu) == "float32" and resolve_precision("bfloat16", cpu) == "bfloat16"
+    assert resolve_precision("auto", torch.device("meta")) == "float32"
+    trainer = Trainer(preset("lecture"), mnist, device="cpu")          # the lecture preset asks for "auto"
+    assert trainer.precision == resolve_precision("auto", cpu)
+    trainer.step()
+    assert trainer.record()["precision"] == trainer.precision
