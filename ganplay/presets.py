@@ -18,8 +18,8 @@ _LECTURE = RunConfig(
                 "Adam 2e-3 betas (0.5, 0.999), batch 64, bfloat16 where the hardware is fast at it.",
     source="ganplay (tuned with bench/time_to_digits.py)",
     model=ModelConfig(
-        # What moved the time to recognizable digits most (bench/README.md): a small latent space (12 instead
-        # of 32), batch norm in D, and the fc layers in G and D.
+        # Chosen by trying changes with bench/time_to_digits.py: a small latent space (12 instead of 32), batch
+        # norm in D, and the fc layers in G and D moved the time to recognizable digits most.
         latent_dim=12, image_size=28, prior="normal",
         generator=GeneratorConfig(arch="deconv", hidden=(64, 32), fc=(256,), batchnorm=True, bias=False,
                                   project_act=True, project_norm=True),
