@@ -84,7 +84,7 @@ def test_a_principal_direction_slider_moves_the_code_and_the_image(app):
     at.slider(key="lt_pc1").set_value(0.0).run()
     assert torch.allclose(current_code(at), before_code, atol=1e-6)
     at.slider(key="lt_dz0").set_value(1.5).run()                # a raw coordinate moves by exactly 1.5 σ = 1.5
-    assert torch.allclose(current_code(at) - before_code, 1.5 * torch.eye(32)[0], atol=1e-5)
+    assert torch.allclose(current_code(at) - before_code, 1.5 * torch.eye(ckpt.config.model.latent_dim)[0], atol=1e-5)
 
 
 def test_seed_box_randomize_and_reset(app):
