@@ -16,7 +16,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if os.environ.get("OMP_WAIT_POLICY") == "":      # OMP_WAIT_POLICY= : OpenMP's own default (libgomp rejects "")
+    del os.environ["OMP_WAIT_POLICY"]
+else:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 

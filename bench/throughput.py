@@ -29,7 +29,10 @@ import time
 # Idle OpenMP threads sleep instead of spinning. On a 2-core machine shared with other work, spinning threads
 # make every 2-thread op wait for a time slice (a 1 ms matmul takes 20 ms); both loops get the same setting.
 # It must be set before torch starts its thread pool; set OMP_WAIT_POLICY yourself to measure otherwise.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if os.environ.get("OMP_WAIT_POLICY") == "":      # OMP_WAIT_POLICY= : OpenMP's own default (libgomp rejects "")
+    del os.environ["OMP_WAIT_POLICY"]
+else:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 from torch import nn
@@ -215,8 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     dataset = load_dataset("mnist", args.data, part="train")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY="
-          f"{os.environ['OMP_WAIT_POLICY']}, load average {os.getloadavg()[0]:.1f}, {dataset.describe()}")
+    policy = os.environ.get("OMP_WAIT_POLICY", "unset (default)")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY={policy}, "
+          f"load average {os.getloadavg()[0]:.1f}, {dataset.describe()}")
     print(f"{'preset':<16}{'seed-style':>11}{'ganplay fp32':>14}{'ratio':>7}{'ganplay bf16':>14}{'ratio':>7}"
           f"{'target':>8}   (steps/s)")
     for name in args.presets:

@@ -18,7 +18,10 @@ import sys
 import time
 
 # Idle OpenMP threads sleep instead of spinning (see bench/throughput.py); set it yourself to measure otherwise.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if os.environ.get("OMP_WAIT_POLICY") == "":      # OMP_WAIT_POLICY= : OpenMP's own default (libgomp rejects "")
+    del os.environ["OMP_WAIT_POLICY"]
+else:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
@@ -78,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     holdout = load_dataset("mnist", args.data, part="holdout")
     classifier, _ = load_classifier()
     log = (lambda *a: None) if args.quiet else (lambda line: print(line, flush=True))
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY="
-          f"{os.environ['OMP_WAIT_POLICY']}, load average {os.getloadavg()[0]:.1f}; limit {args.limit:g} s, "
+    policy = os.environ.get("OMP_WAIT_POLICY", "unset (default)")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY={policy}, "
+          f"load average {os.getloadavg()[0]:.1f}; limit {args.limit:g} s, "
           f"check every {args.every:g} s with n={args.n}" + (f"; --set {' '.join(args.set)}" if args.set else ""))
     rows = [time_to_recognizable(name, seed, dataset, holdout, classifier, args.limit, args.every, args.n, log,
                                  args.set)
