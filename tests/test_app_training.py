@@ -135,3 +135,5 @@ def test_precision_and_reuse_reach_the_run_and_presets_set_them(app):
     run = resources.run_registry().get(at.session_state["run_id"])
     train = run.trainer.config.train
     assert (train.precision, train.reuse_fake, train.batch_size) == ("bfloat16", True, 128)
+    rerun_until(at, lambda a: a.metric and steps_shown(a) >= 1)
+    assert "training at bfloat16" in next(m for m in at.metric if m.label == "Steps / s").help

@@ -131,7 +131,8 @@ def live_panel() -> None:
     m = st.columns(5)
     last = {k: v[-1] for k, v in snap.history.items() if v}
     m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
-    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}")
+    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}",
+                help=f"G updates per second, training at {r.trainer.precision} on {r.trainer.device}.")
     m[2].metric("Training time", f"{snap.seconds:.0f} s")
     m[3].metric("D(x)", f"{last['d_real']:.3f}" if last else "–")
     m[4].metric("D(G(z))", f"{last['d_fake']:.3f}" if last else "–")
