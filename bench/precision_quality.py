@@ -11,25 +11,22 @@ Each run is what `python -m ganplay train --preset P --steps N --seed S --thread
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-if os.environ.get("OMP_WAIT_POLICY") == "":      # OMP_WAIT_POLICY= : OpenMP's own default (libgomp rejects "")
-    del os.environ["OMP_WAIT_POLICY"]
-else:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch
 
-import torch  # noqa: E402
+from bench import machine_line
+from ganplay.checkpoint import load_checkpoint, save_checkpoint
+from ganplay.classifier import load_classifier
+from ganplay.data import load_dataset
+from ganplay.evaluate import evaluate
+from ganplay.presets import PRESETS, preset
+from ganplay.trainer import Trainer
 
-from ganplay.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
-from ganplay.classifier import load_classifier  # noqa: E402
-from ganplay.config import PRECISIONS  # noqa: E402
-from ganplay.data import load_dataset  # noqa: E402
-from ganplay.evaluate import evaluate  # noqa: E402
-from ganplay.presets import PRESETS, preset  # noqa: E402
-from ganplay.trainer import Trainer  # noqa: E402
+
+COMPARED = ("float32", "bfloat16")      # what `auto` chooses between
 
 
 def scored_run(name: str, seed: int, precision: str, steps: list[int], dataset, holdout, classifier, folder: Path):
@@ -56,13 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     dataset = load_dataset("mnist", args.data, part="train")
     holdout = load_dataset("mnist", args.data, part="holdout")
     classifier, _ = load_classifier()
-    print(f"{args.preset}: torch {torch.__version__}, 1 thread; eval n=1000 seed 0 "
-          f"(real-vs-real Fréchet baseline about 9.3)")
+    print(f"{args.preset}: {machine_line()}; eval n=1000 seed 0 (real-vs-real Fréchet baseline about 9.3)")
     print(f"{'seed':>4}{'precision':>11}{'steps':>8}{'train s':>9}{'confident':>11}{'classes':>9}{'largest':>9}"
           f"{'FD':>8}  recognizable")
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            for precision in PRECISIONS:
+            for precision in COMPARED:
                 for steps, seconds, r in scored_run(args.preset, seed, precision, args.steps, dataset, holdout,
                                                     classifier, Path(tmp)):
                     print(f"{seed:>4}{precision:>11}{steps:>8}{seconds:>9.0f}{r.confident_fraction:>11.1%}"

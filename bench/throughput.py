@@ -21,30 +21,22 @@ per-round ratios. Steps are generator updates (each with the preset's D updates)
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 
-# Idle OpenMP threads sleep instead of spinning. On a 2-core machine shared with other work, spinning threads
-# make every 2-thread op wait for a time slice (a 1 ms matmul takes 20 ms); both loops get the same setting.
-# It must be set before torch starts its thread pool; set OMP_WAIT_POLICY yourself to measure otherwise.
-if os.environ.get("OMP_WAIT_POLICY") == "":      # OMP_WAIT_POLICY= : OpenMP's own default (libgomp rejects "")
-    del os.environ["OMP_WAIT_POLICY"]
-else:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import torch  # noqa: E402
+import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ganplay.config import PRECISIONS  # noqa: E402
-from ganplay.data import load_dataset  # noqa: E402
-from ganplay.models import build_models  # noqa: E402
-from ganplay.models.mlp import Dropout  # noqa: E402
-from ganplay.presets import PRESETS, preset  # noqa: E402
-from ganplay.trainer import Trainer  # noqa: E402
+from bench import machine_line
+from ganplay.data import load_dataset
+from ganplay.models import build_models
+from ganplay.models.mlp import Dropout
+from ganplay.presets import PRESETS, preset
+from ganplay.trainer import Trainer
 
+COMPARED = ("float32", "bfloat16")      # what `auto` chooses between
 MLP_PRESETS = ("mlp-vanilla", "mlp-batchnorm")
 DEFAULT_SKIP = ("dcgan-64",)          # about 10 s a step on 2 cores: ask for it by name
 
@@ -183,7 +175,7 @@ def measure(name: str, dataset, seconds: float, rounds: int, warmup: int = 3) ->
     the seed-style loop."""
     cfg = preset(name)
     runners = {"seed-style": SeedStyleLoop(name, dataset).step}
-    for precision in PRECISIONS:
+    for precision in COMPARED:
         trainer = Trainer(cfg.replace(**{"train.precision": precision}), dataset, device="cpu")
         runners[precision] = trainer.step
     for step in runners.values():
@@ -202,7 +194,7 @@ def measure(name: str, dataset, seconds: float, rounds: int, warmup: int = 3) ->
             rates[who].append(steps / (time.perf_counter() - start))
     # Medians over rounds: a slice slowed by another process on the machine does not skew the figure.
     row = {"preset": name, **{who: statistics.median(v) for who, v in rates.items()}}
-    for precision in PRECISIONS:
+    for precision in COMPARED:
         row[f"ratio {precision}"] = statistics.median(g / p for g, p in zip(rates[precision], rates["seed-style"]))
     return row
 
@@ -218,9 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     dataset = load_dataset("mnist", args.data, part="train")
-    policy = os.environ.get("OMP_WAIT_POLICY", "unset (default)")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY={policy}, "
-          f"load average {os.getloadavg()[0]:.1f}, {dataset.describe()}")
+    print(f"{machine_line()}, {dataset.describe()}")
     print(f"{'preset':<16}{'seed-style':>11}{'ganplay fp32':>14}{'ratio':>7}{'ganplay bf16':>14}{'ratio':>7}"
           f"{'target':>8}   (steps/s)")
     for name in args.presets:

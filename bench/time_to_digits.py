@@ -13,24 +13,17 @@ The figure is the training time at the first passing check, so it is a multiple 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-# Idle OpenMP threads sleep instead of spinning (see bench/throughput.py); set it yourself to measure otherwise.
-if os.environ.get("OMP_WAIT_POLICY") == "":      # OMP_WAIT_POLICY= : OpenMP's own default (libgomp rejects "")
-    del os.environ["OMP_WAIT_POLICY"]
-else:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch
 
-import torch  # noqa: E402
-
-from ganplay.classifier import load_classifier  # noqa: E402
-from ganplay.cli import apply_overrides  # noqa: E402
-from ganplay.data import load_dataset  # noqa: E402
-from ganplay.evaluate import evaluate, generator_sampler  # noqa: E402
-from ganplay.presets import PRESETS, preset  # noqa: E402
-from ganplay.trainer import Trainer, TrainingDiverged  # noqa: E402
+from bench import machine_line
+from ganplay.classifier import load_classifier
+from ganplay.data import load_dataset
+from ganplay.evaluate import evaluate, generator_sampler
+from ganplay.presets import PRESETS, preset
+from ganplay.trainer import Trainer, TrainingDiverged
 
 SEED_PRESETS = [name for name, cfg in PRESETS.items() if cfg.source.endswith(".txt")]
 
@@ -38,7 +31,7 @@ SEED_PRESETS = [name for name, cfg in PRESETS.items() if cfg.source.endswith(".t
 def time_to_recognizable(name: str, seed: int, dataset, holdout, classifier, limit: float, every: float, n: int,
                          log=print, overrides: list[str] = ()) -> dict:
     """Train until recognizable or `limit` training seconds; return when it got there (None: not within limit)."""
-    cfg = apply_overrides(preset(name), list(overrides)).replace(**{"train.seed": seed})
+    cfg = preset(name).with_overrides(list(overrides)).replace(**{"train.seed": seed})
     trainer = Trainer(cfg, dataset, device="cpu")
     sampler = generator_sampler(trainer.generator, cfg.model)
     trained, next_check, report, reached = 0.0, every, None, None
@@ -81,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     holdout = load_dataset("mnist", args.data, part="holdout")
     classifier, _ = load_classifier()
     log = (lambda *a: None) if args.quiet else (lambda line: print(line, flush=True))
-    policy = os.environ.get("OMP_WAIT_POLICY", "unset (default)")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY={policy}, "
-          f"load average {os.getloadavg()[0]:.1f}; limit {args.limit:g} s, "
+    print(f"{machine_line()}; limit {args.limit:g} s, "
           f"check every {args.every:g} s with n={args.n}" + (f"; --set {' '.join(args.set)}" if args.set else ""))
     rows = [time_to_recognizable(name, seed, dataset, holdout, classifier, args.limit, args.every, args.n, log,
                                  args.set)

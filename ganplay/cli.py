@@ -113,20 +113,6 @@ def _presets(args) -> int:
     return 0
 
 
-def apply_overrides(cfg, pairs: list[str]):
-    """cfg with `FIELD=VALUE` pairs applied (VALUE as JSON, else a bare string), as `train --set` takes them."""
-    changes = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--set expects FIELD=VALUE, got {pair!r}")
-        try:
-            changes[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            changes[key] = raw          # bare strings: --set train.loss=hinge
-    return cfg.replace(**changes) if changes else cfg
-
-
 def _train(args) -> int:
     from ganplay.trainer import Trainer, TrainingDiverged
 
@@ -137,7 +123,7 @@ def _train(args) -> int:
         cfg = cfg.replace(**{"train.dataset": args.dataset})
     if args.seed is not None:
         cfg = cfg.replace(**{"train.seed": args.seed})
-    cfg = apply_overrides(cfg, args.set)
+    cfg = cfg.with_overrides(args.set)
     dataset = load_dataset(cfg.train.dataset, args.data)
     trainer = Trainer(cfg, dataset)
     print(f"{cfg.name}: {dataset.describe()} on {trainer.device}", file=sys.stderr)

@@ -149,6 +149,20 @@ class RunConfig:
             node[leaf] = value
         return RunConfig.from_dict(data)
 
+    def with_overrides(self, pairs: list[str]) -> "RunConfig":
+        """Copy with `FIELD=VALUE` pairs applied, as `ganplay train --set` takes them: VALUE is read as JSON,
+        else as a bare string (`train.loss=hinge`)."""
+        changes = {}
+        for pair in pairs:
+            key, sep, raw = pair.partition("=")
+            if not sep:
+                raise ConfigError(f"--set expects FIELD=VALUE, got {pair!r}")
+            try:
+                changes[key] = json.loads(raw)
+            except json.JSONDecodeError:
+                changes[key] = raw
+        return self.replace(**changes) if changes else self
+
 
 def _from_dict(cls: type, data: Any, where: str) -> Any:
     """Rebuild a (nested) config dataclass from JSON-like data, refusing unknown fields and wrong types."""

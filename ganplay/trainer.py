@@ -208,13 +208,14 @@ class Trainer:
             with self._autocast():
                 if self._joint_d_pass:
                     labels = None if y_fake is None else torch.cat([y_real, y_fake])
-                    real_logits, fake_logits = D(torch.cat([real, fake.to(real.dtype)]), labels).float().split(B)
+                    # bf16 fakes stay bf16: D's first layer would cast the batch to bf16 under autocast anyway
+                    real_logits, fake_logits = D(torch.cat([real.to(fake.dtype), fake]), labels).float().split(B)
                 else:
                     real_logits, fake_logits = D(real, y_real).float(), D(fake, y_fake).float()
                 d_loss = loss.d_loss(real_logits, fake_logits, t.real_label)
                 if loss.penalty == "gp":
                     d_loss = d_loss + t.gp_weight * gradient_penalty(
-                        lambda x: D(x, y_real).float(), real, fake.float(), generator=self.rng)
+                        lambda x: D(x, y_real).float(), real, fake, generator=self.rng)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             d_norm = _grad_norm(D)

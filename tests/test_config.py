@@ -117,3 +117,21 @@ def test_replace_refuses_unknown_keys(key):
 def test_replace_checks_types():
     with pytest.raises(ConfigError, match="config.train.batch_size"):
         preset("lecture").replace(**{"train.batch_size": "big"})
+
+
+def test_with_overrides_reads_json_values_and_bare_strings():
+    cfg = preset("lecture").with_overrides(["train.lr_g=1e-3", "train.betas_d=[0.0, 0.9]", "train.loss=hinge",
+                                            "train.reuse_fake=true", "model.latent_dim=64"])
+    assert (cfg.train.lr_g, cfg.train.betas_d, cfg.train.loss) == (1e-3, (0.0, 0.9), "hinge")
+    assert cfg.train.reuse_fake is True and cfg.model.latent_dim == 64
+    assert preset("lecture").with_overrides([]) == preset("lecture")
+
+
+@pytest.mark.parametrize("pairs, words", [
+    (["train.lr_g"], "FIELD=VALUE"),
+    (["train.colour=red"], "unknown config field"),
+    (["train.batch_size=big"], "batch_size"),
+])
+def test_with_overrides_refuses_in_words(pairs, words):
+    with pytest.raises(ConfigError, match=words):
+        preset("lecture").with_overrides(pairs)
