@@ -2,6 +2,7 @@
 
     GANPLAY_DATA=../shared/data/mnist python -m bench.throughput                  # every preset but dcgan-64
     GANPLAY_DATA=../shared/data/mnist python -m bench.throughput --presets dcgan mlp-vanilla --seconds 3
+    GANPLAY_DATA=../shared/data/mnist python -m bench.throughput --presets dcgan --threads 1 --profile
 
 The plain loop ("seed-style") is what the articles do: a torch DataLoader (shuffle=True) over a Dataset that turns
 each uint8 digit into a float tensor normalised per sample (what ToTensor + Normalize do), new label tensors
@@ -199,6 +200,20 @@ def measure(name: str, dataset, seconds: float, rounds: int, warmup: int = 3) ->
     return row
 
 
+def profile(name: str, precision: str, dataset, steps: int = 5, rows: int = 12) -> str:
+    """torch.profiler's table of the ops that take a ganplay step's time, by self CPU time."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    trainer = Trainer(preset(name).replace(**{"train.precision": precision}), dataset, device="cpu")
+    for _ in range(3):
+        trainer.step()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            trainer.step()
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--presets", nargs="+", default=[p for p in PRESETS if p not in DEFAULT_SKIP],
@@ -207,10 +222,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="slices per trainer")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA)")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead: where a ganplay step's time goes (torch.profiler, 5 steps per precision)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     dataset = load_dataset("mnist", args.data, part="train")
     print(f"{machine_line()}, {dataset.describe()}")
+    if args.profile:
+        for name in args.presets:
+            for precision in COMPARED:
+                print(f"\n{name}, {precision}\n{profile(name, precision, dataset)}", flush=True)
+        return 0
     print(f"{'preset':<16}{'seed-style':>11}{'ganplay fp32':>14}{'ratio':>7}{'ganplay bf16':>14}{'ratio':>7}"
           f"{'target':>8}   (steps/s)")
     for name in args.presets:

@@ -18,7 +18,7 @@ class Dropout(nn.Dropout):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0:
             return x
-        # A uniform draw against p is the same Bernoulli(1 - p) mask as bernoulli_(), about 4x faster on a CPU.
+        # A uniform draw against p is the same Bernoulli(1 - p) mask as bernoulli_(), and faster on a CPU.
         keep = torch.rand(x.shape, generator=self.generator, device=x.device, dtype=x.dtype) >= self.p
         return x * keep * (1.0 / (1.0 - self.p))
 
