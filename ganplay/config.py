@@ -80,7 +80,7 @@ class ModelConfig:
 
 
 # Mixed precision: with "bfloat16" G's and D's forward passes (and so their backward passes) run under autocast,
-# which on CPUs with AVX512-BF16 roughly halves the time of the convolutions; weights, gradients, Adam's state and
+# which on CPUs with AVX512-BF16 cuts the convolutions' time by about 40 %; weights, gradients, Adam's state and
 # the losses stay float32. "auto" picks bfloat16 where the hardware has fast bf16 kernels (see
 # trainer.resolve_precision). bench/README.md holds the speed and quality figures.
 PRECISIONS = ("auto", "float32", "bfloat16")

@@ -57,7 +57,7 @@ def auto_device() -> torch.device:
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """"auto" -> "bfloat16" on a CUDA GPU with bf16 or a CPU with AVX512-BF16 or AMX (where bf16 convolutions
-    are about twice as fast), else "float32"; the other values as they are. Emulated bf16 is slower than fp32."""
+    are much faster than fp32), else "float32"; the other values as they are. Emulated bf16 is slower than fp32."""
     if precision != "auto":
         return precision
     if device.type == "cuda":

@@ -83,7 +83,7 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
         st.radio("Precision", list(PRECISIONS), key="tr_precision", horizontal=True, disabled=locked,
                  format_func=lambda p: f"auto ({resolve_precision('auto', auto_device())})" if p == "auto" else p,
                  help="bfloat16 runs G's and D's forward and backward passes under autocast: on CPUs with "
-                      "AVX512-BF16 the conv nets train about 1.8x faster; weights and Adam stay float32. "
+                      "AVX512-BF16 the DCGANs train 1.5-1.9x faster (bench/README.md); weights and Adam stay float32. "
                       "auto picks bfloat16 where the hardware has fast bf16 kernels (emulated bf16 is slower).")
         st.checkbox("G's update reuses D's fakes", key="tr_reuse_fake", disabled=locked,
                     help="Score the batch D was just trained on again for G's loss, as seeds 002 and 004 do, "
