@@ -21,10 +21,13 @@ import torch
 
 from ganplay.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, write_atomic
 from ganplay.config import ConfigError
-from ganplay.data import DATASETS, DataError, load_dataset
+from ganplay.data import DATASETS, DataError, load_data, load_dataset
 from ganplay.images import make_grid, png_bytes, upscale
 from ganplay.models import sample_latent
 from ganplay.presets import PRESETS, preset
+from ganplay.toy import TOYS, ToyDataError, to_csv
+
+MAX_CSV_SAMPLES = 1_000_000
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.run(args) or 0
-    except (DataError, ConfigError, CheckpointError, KeyError, ValueError) as err:
+    except (DataError, ConfigError, CheckpointError, ToyDataError, KeyError, ValueError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {message}", file=sys.stderr)
         return 2
@@ -57,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     length.add_argument("--steps", type=int, help="generator steps to train (default 1000)")
     length.add_argument("--seconds", type=float, help="train for this many seconds instead")
     p.add_argument("--data", help="data folder (default: $GANPLAY_DATA, then ./data/<dataset>)")
-    p.add_argument("--dataset", choices=sorted(DATASETS), help="dataset (default: the preset's)")
+    p.add_argument("--dataset", choices=sorted(DATASETS) + list(TOYS),
+                   help="dataset, images or toy points (default: the preset's)")
     p.add_argument("--seed", type=int, help="random seed (default: the preset's)")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
                    help='override a config field, e.g. --set train.lr_g=1e-4 --set model.latent_dim=64')
@@ -67,9 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")
     p.set_defaults(run=_train)
 
-    p = sub.add_parser("sample", help="draw a grid of samples from a checkpoint")
+    p = sub.add_parser("sample", help="draw samples from a checkpoint: a PNG grid of images, or a CSV of points")
     p.add_argument("checkpoint")
-    p.add_argument("--out", required=True, help="PNG path")
+    p.add_argument("--out", required=True, help="PNG path (image models) or CSV path (point models)")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=3, help="pixel enlargement (default 3)")
@@ -124,7 +128,7 @@ def _train(args) -> int:
     if args.seed is not None:
         cfg = cfg.replace(**{"train.seed": args.seed})
     cfg = cfg.with_overrides(args.set)
-    dataset = load_dataset(cfg.train.dataset, args.data)
+    dataset = load_data(cfg.train.dataset, args.data)
     trainer = Trainer(cfg, dataset)
     print(f"{cfg.name}: {dataset.describe()} on {trainer.device}", file=sys.stderr)
     steps = args.steps if args.steps is not None else (None if args.seconds else 1000)
@@ -172,6 +176,10 @@ def _progress(fraction: float, step: int, elapsed: float, metrics, interactive: 
 def _sample(args) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     model = ckpt.config.model
+    if model.is_points:
+        return _sample_points(args, ckpt)
+    if args.out.lower().endswith(".csv"):
+        raise ValueError(f"{ckpt.config.name} makes images: write them as a PNG grid (--out grid.png)")
     if not 1 <= args.n <= 1024:
         raise ValueError("--n must be between 1 and 1024")
     z = sample_latent(model, args.n, torch.Generator().manual_seed(args.seed))
@@ -180,6 +188,20 @@ def _sample(args) -> int:
         images = ckpt.generator(z, y)
     grid = upscale(make_grid(images, nrow=10 if model.num_classes else None), max(1, args.scale))
     out = write_atomic(args.out, png_bytes(grid))
+    print(f"wrote {out} ({args.n} samples from {ckpt.config.name}, {ckpt.record.get('steps', '?')} steps)")
+    return 0
+
+
+def _sample_points(args, ckpt) -> int:
+    """A point model's samples as CSV: a header (x,y or x) and one sample per line."""
+    if not args.out.lower().endswith(".csv"):
+        raise ValueError(f"{ckpt.config.name} makes points: write them as CSV (--out points.csv)")
+    if not 1 <= args.n <= MAX_CSV_SAMPLES:
+        raise ValueError(f"--n must be between 1 and {MAX_CSV_SAMPLES:,}")
+    z = sample_latent(ckpt.config.model, args.n, torch.Generator().manual_seed(args.seed))
+    with torch.inference_mode():
+        points = ckpt.generator(z).numpy()
+    out = write_atomic(args.out, to_csv(points).encode())
     print(f"wrote {out} ({args.n} samples from {ckpt.config.name}, {ckpt.record.get('steps', '?')} steps)")
     return 0
 

@@ -41,6 +41,7 @@ class GeneratorConfig:
     project_act: bool = True          # conv archs: activation after the projection (and fc layers)
     project_norm: bool = False        # conv archs: batch norm after the projection (and fc layers)
     init_std: float = 0.0             # > 0: conv weights ~ N(0, init_std), BN weights ~ N(1, 0.02)
+    output: str = "tanh"              # "tanh" (images in [-1, 1]) | "linear" (points anywhere on the plane)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,18 @@ class ModelConfig:
     prior: str = "normal"             # "normal": z ~ N(0, I); "uniform": z ~ U[-1, 1)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    # What one sample is: empty for images, (channels, image_size, image_size); (d,) for points in d dimensions
+    # (the Toy lab's 1-D and 2-D data). Only the MLP nets take points.
+    data_shape: tuple[int, ...] = ()
+
+    @property
+    def is_points(self) -> bool:
+        return bool(self.data_shape)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """The shape of one sample G makes and D judges: (C, S, S) for images, (d,) for points."""
+        return self.data_shape or (self.channels, self.image_size, self.image_size)
 
 
 # Mixed precision: with "bfloat16" G's and D's forward passes (and so their backward passes) run under autocast,
@@ -89,20 +102,23 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 @dataclass(frozen=True)
 class TrainConfig:
     loss: str = "nonsaturating"
-    optimizer: str = "adam"           # "adam" | "rmsprop"
+    optimizer: str = "adam"           # "adam" | "rmsprop" | "sgd": G's optimiser, and D's unless optimizer_d says
+    optimizer_d: str = ""             # D's optimiser when it differs from G's ("" = the same as `optimizer`)
+    momentum: float = 0.0             # SGD's and RMSprop's momentum (Adam uses its betas)
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas_g: tuple[float, float] = (0.5, 0.999)
     betas_d: tuple[float, float] = (0.5, 0.999)
     batch_size: int = 64
-    d_steps: int = 1                  # discriminator updates per generator update
+    d_steps: int = 1                  # discriminator updates per iteration
+    g_steps: int = 1                  # generator updates per iteration (after the D updates)
     real_label: float = 1.0           # < 1: one-sided label smoothing of D's real targets
     clip_value: float = 0.01          # weight clipping bound for the "wgan" loss
     gp_weight: float = 10.0           # gradient penalty weight for the "wgan-gp" loss
     reuse_fake: bool = False          # G's update scores the D step's fakes again (seeds 002, 004) instead of new ones
     precision: str = "float32"        # "bfloat16": forward passes under autocast; weights, Adam and losses stay fp32;
                                       # "auto": bfloat16 where the device has fast bf16 kernels, else float32
-    dataset: str = "mnist"
+    dataset: str = "mnist"            # an image dataset (ganplay.data.DATASETS) or a toy one (ganplay.toy.TOYS)
     seed: int = 0
 
 

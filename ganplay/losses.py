@@ -70,7 +70,8 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
 
     `critic` maps images to logits (bind class labels before passing it for a conditional D).
     """
-    eps = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator)  # (B, 1, 1, 1)
+    # one mixing weight per sample, broadcast over the rest: (B, 1, 1, 1) for images, (B, 1) for points
+    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, generator=generator)
     mixed = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     return (grad.flatten(1).norm(2, dim=1) - 1.0).square().mean()

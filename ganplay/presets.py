@@ -9,6 +9,7 @@ Where an article leaves something open it is said in the description. Menus list
 from __future__ import annotations
 
 from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig, RunConfig, TrainConfig
+from ganplay.toy.presets import TOY_PRESETS
 
 
 _LECTURE = RunConfig(
@@ -178,8 +179,10 @@ _CONDITIONAL = RunConfig(
 
 PRESETS: dict[str, RunConfig] = {p.name: p for p in [
     _LECTURE, _SEED_001, _SEED_004, _SEED_000, _SEED_002, _SEED_002_64, _SEED_003,
-    _WGAN_GP, _WGAN, _HINGE, _CONDITIONAL,
+    _WGAN_GP, _WGAN, _HINGE, _CONDITIONAL, *TOY_PRESETS,
 ]}
+IMAGE_PRESETS = tuple(name for name, cfg in PRESETS.items() if not cfg.model.is_points)
+TOY_PRESET_NAMES = tuple(name for name, cfg in PRESETS.items() if cfg.model.is_points)
 
 
 def preset(name: str) -> RunConfig:

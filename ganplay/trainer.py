@@ -20,12 +20,14 @@ import torch
 from torch import Tensor
 
 from ganplay.config import PRECISIONS, ConfigError, RunConfig
-from ganplay.data import ImageDataset
+from ganplay.data import data_source
 from ganplay.losses import get_loss, gradient_penalty
 from ganplay.models import build_models, sample_latent, validate
 from ganplay.models.mlp import Dropout
 
 SAMPLE_COUNT = 64      # the fixed evaluation noise batch: an 8 x 8 grid
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+POINT_SAMPLE_COUNT = 250   # for point data: the fake dots the Toy lab draws (GAN Lab draws 150)
 
 
 class TrainingDiverged(RuntimeError):
@@ -80,8 +82,11 @@ def validate_run(config: RunConfig) -> None:
         raise ConfigError(str(err)) from None
     if t.clip_value <= 0 or t.gp_weight < 0:
         raise ConfigError("the clipping bound must be positive and the gradient-penalty weight not negative")
-    if t.optimizer not in ("adam", "rmsprop"):
-        raise ConfigError(f"optimizer must be 'adam' or 'rmsprop', got {t.optimizer!r}")
+    for name in (t.optimizer, t.optimizer_d or t.optimizer):
+        if name not in OPTIMIZERS:
+            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    if not 0 <= t.momentum < 1:
+        raise ConfigError(f"momentum must be in [0, 1), got {t.momentum}")
     uses_bn = config.model.generator.batchnorm or config.model.discriminator.batchnorm
     if not 1 <= t.batch_size <= 4096:
         raise ConfigError(f"batch size must be between 1 and 4096, got {t.batch_size}")
@@ -96,6 +101,8 @@ def validate_run(config: RunConfig) -> None:
             raise ConfigError(f"Adam betas must be two numbers in [0, 1), got {betas}")
     if not 1 <= t.d_steps <= 100:
         raise ConfigError(f"D steps per G step must be between 1 and 100, got {t.d_steps}")
+    if not 1 <= t.g_steps <= 100:
+        raise ConfigError(f"G steps per iteration must be between 1 and 100, got {t.g_steps}")
     if not 0 < t.real_label <= 1:
         raise ConfigError(f"the real label must be in (0, 1], got {t.real_label}")
     if t.precision not in PRECISIONS:
@@ -103,75 +110,85 @@ def validate_run(config: RunConfig) -> None:
 
 
 class Trainer:
-    def __init__(self, config: RunConfig, dataset: ImageDataset, device: str | torch.device | None = None):
+    def __init__(self, config: RunConfig, dataset, device: str | torch.device | None = None):
+        """`dataset`: an `ImageDataset` for image models, a toy distribution (`ganplay.toy`) for point models."""
         validate_run(config)
         self.config = config
         self.device = torch.device(device) if device is not None else auto_device()
         model, train = config.model, config.train
         self.loss = get_loss(train.loss)
-        if model.num_classes and model.num_classes < len(dataset.class_names):
+        class_names = getattr(dataset, "class_names", ())
+        if model.num_classes and model.num_classes < len(class_names):
             raise ConfigError(f"the model has {model.num_classes} classes but {dataset.title} has "
-                              f"{len(dataset.class_names)}")
+                              f"{len(class_names)}")
+        if model.num_classes and not class_names:
+            raise ConfigError(f"a class-conditional model needs labelled data; {dataset.title} has no classes")
         self.dataset = dataset
-        data = dataset.resized(model.image_size)
-        self._images = data.images.to(self.device)                    # (N, S, S) uint8
-        self._labels = data.labels.to(self.device)                    # (N,) int64
+        self.source = data_source(dataset, model, self.device)
         self.generator, self.discriminator = (m.to(self.device) for m in build_models(model, seed=train.seed))
         self.rng = torch.Generator(device="cpu").manual_seed(train.seed)
         for m in self.discriminator.modules():
             if isinstance(m, Dropout):
                 m.generator = self.rng if self.device.type == "cpu" else None
-        self.opt_g = self._optimizer(self.generator, train.lr_g, train.betas_g)
-        self.opt_d = self._optimizer(self.discriminator, train.lr_d, train.betas_d)
-        self.d_steps = train.d_steps
+        self.opt_g = self._optimizer(self.generator, train.optimizer, train.lr_g, train.betas_g)
+        self.opt_d = self._optimizer(self.discriminator, train.optimizer_d or train.optimizer, train.lr_d,
+                                     train.betas_d)
+        self.d_steps, self.g_steps = train.d_steps, train.g_steps
         self.precision = resolve_precision(train.precision, self.device)
         # BN layers see real and fake batches separately (as the seeds do); without BN one pass is equivalent.
         self._joint_d_pass = not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                                      for m in self.discriminator.modules())
-        self.fixed_z = self.noise(SAMPLE_COUNT, torch.Generator().manual_seed(train.seed + 1))
-        self.fixed_y = (torch.arange(SAMPLE_COUNT, device=self.device) % model.num_classes
+        count = POINT_SAMPLE_COUNT if model.is_points else SAMPLE_COUNT
+        self.fixed_z = self.noise(count, torch.Generator().manual_seed(train.seed + 1))
+        self.fixed_y = (torch.arange(count, device=self.device) % model.num_classes
                         if model.num_classes else None)
-        self.step_count = 0
-        self.images_seen = 0
+        self.step_count = 0          # iterations: d_steps D updates, then g_steps G updates
+        self.d_updates = self.g_updates = 0
+        self.images_seen = 0         # real and fake samples through D (and G) so far
         self.seconds = 0.0
         self.diverged: str | None = None
+        self._last: dict[str, Tensor | float] = {}
 
     # -- setup -----------------------------------------------------------------------------------------------
-    def _optimizer(self, module: torch.nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
-        if self.config.train.optimizer == "rmsprop":
-            return torch.optim.RMSprop(module.parameters(), lr=lr)
+    def _optimizer(self, module: torch.nn.Module, name: str, lr: float,
+                   betas: tuple[float, float]) -> torch.optim.Optimizer:
+        momentum = self.config.train.momentum
+        if name == "rmsprop":
+            return torch.optim.RMSprop(module.parameters(), lr=lr, momentum=momentum)
+        if name == "sgd":
+            return torch.optim.SGD(module.parameters(), lr=lr, momentum=momentum)
         # The fused kernel does Adam's update in one pass over each tensor instead of ~8 (same update rule).
         fused = self.device.type in ("cpu", "cuda")
         return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, fused=fused)
 
     def set_hyperparameters(self, lr_g: float | None = None, lr_d: float | None = None,
-                            d_steps: int | None = None) -> None:
+                            d_steps: int | None = None, g_steps: int | None = None) -> None:
         """Change what can change on the fly; the optimisers keep their state. All or nothing: a refused value
         changes nothing."""
         for lr in (lr_g, lr_d):
             if lr is not None and not (math.isfinite(lr) and 0 < lr <= 100):
                 raise ConfigError(f"a learning rate must be a positive number up to 100, got {lr}")
-        if d_steps is not None and not 1 <= d_steps <= 100:
-            raise ConfigError(f"D steps per G step must be between 1 and 100, got {d_steps}")
+        for name, steps in (("D", d_steps), ("G", g_steps)):
+            if steps is not None and not 1 <= steps <= 100:
+                raise ConfigError(f"{name} steps per iteration must be between 1 and 100, got {steps}")
         for opt, lr in ((self.opt_g, lr_g), (self.opt_d, lr_d)):
             if lr is not None:
                 for group in opt.param_groups:
                     group["lr"] = lr
         if d_steps is not None:
             self.d_steps = d_steps
+        if g_steps is not None:
+            self.g_steps = g_steps
+
+    @property
+    def learning_rates(self) -> tuple[float, float]:
+        """(G's, D's) learning rates in use now (they may have changed since the start)."""
+        return self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"]
 
     # -- sampling --------------------------------------------------------------------------------------------
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """z from the configured prior, (n, latent_dim)."""
         return sample_latent(self.config.model, n, generator or self.rng).to(self.device)
-
-    def _real_batch(self, n: int) -> tuple[Tensor, Tensor]:
-        idx = torch.randint(len(self._images), (n,), generator=self.rng).to(self.device)
-        x = self._images[idx].unsqueeze(1).float().div_(127.5).sub_(1.0)   # (B, 1, S, S) in [-1, 1]
-        channels = self.config.model.channels
-        if channels != 1:
-            x = x.expand(-1, channels, -1, -1)
-        return x, self._labels[idx]
 
     def _fake_labels(self, n: int) -> Tensor | None:
         k = self.config.model.num_classes
@@ -179,7 +196,7 @@ class Trainer:
 
     @torch.no_grad()
     def sample(self, z: Tensor | None = None, y: Tensor | None = None) -> Tensor:
-        """G(z) in eval mode, on the CPU; defaults to the run's fixed noise batch."""
+        """G(z) in eval mode, on the CPU, (n, *sample_shape); defaults to the run's fixed noise batch."""
         z = self.fixed_z if z is None else z.to(self.device)
         y = self.fixed_y if y is None and z is self.fixed_z else y
         was_training = self.generator.training
@@ -191,46 +208,76 @@ class Trainer:
 
     # -- one step --------------------------------------------------------------------------------------------
     def step(self) -> StepMetrics:
+        """One iteration: `d_steps` D updates, then `g_steps` G updates."""
         if self.diverged:
             raise TrainingDiverged(self.diverged)
         start = time.perf_counter()
+        reuse = self.config.train.reuse_fake
+        for i in range(self.d_steps):
+            # With reuse_fake the last D step's fakes keep their graph, so G's first update needs no new forward.
+            fake_g, y_fake = self._d_update(keep_graph=reuse and i == self.d_steps - 1)
+        for j in range(self.g_steps):
+            self._g_update(*((fake_g, y_fake) if reuse and j == 0 else (None, None)))
+        return self._finish(start, self.d_steps, self.g_steps)
+
+    def train_d(self) -> StepMetrics:
+        """One discriminator update alone (the Toy lab's "D step"); the iteration count stays."""
+        return self._partial(self._d_update, d=1, g=0)
+
+    def train_g(self) -> StepMetrics:
+        """One generator update alone (the Toy lab's "G step"); the iteration count stays."""
+        return self._partial(self._g_update, d=0, g=1)
+
+    def _partial(self, update, d: int, g: int) -> StepMetrics:
+        if self.diverged:
+            raise TrainingDiverged(self.diverged)
+        start = time.perf_counter()
+        update()
+        return self._finish(start, d, g, count=False)
+
+    def _d_update(self, keep_graph: bool = False) -> tuple[Tensor, Tensor | None]:
+        """One D update on a real batch and a fresh fake batch; returns the fakes (with their graph if asked)."""
         G, D, loss, t = self.generator, self.discriminator, self.loss, self.config.train
         B = t.batch_size
+        real, y_real = self.source.batch(B, self.rng)
+        y_fake = self._fake_labels(B)
+        with torch.set_grad_enabled(keep_graph), self._autocast():
+            fake_g = G(self.noise(B), y_fake)
+        fake = fake_g.detach()
+        with self._autocast():
+            if self._joint_d_pass:
+                labels = None if y_fake is None else torch.cat([y_real, y_fake])
+                # bf16 fakes stay bf16: D's first layer would cast the batch to bf16 under autocast anyway
+                real_logits, fake_logits = D(torch.cat([real.to(fake.dtype), fake]), labels).float().split(B)
+            else:
+                real_logits, fake_logits = D(real, y_real).float(), D(fake, y_fake).float()
+            d_loss = loss.d_loss(real_logits, fake_logits, t.real_label)
+            if loss.penalty == "gp":
+                d_loss = d_loss + t.gp_weight * gradient_penalty(
+                    lambda x: D(x, y_real).float(), real, fake, generator=self.rng)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_norm = _grad_norm(D)
+        self._check_finite("discriminator", d_loss, d_norm)
+        self.opt_d.step()
+        if loss.penalty == "clip":
+            with torch.no_grad():
+                for p in D.parameters():
+                    p.clamp_(-t.clip_value, t.clip_value)
+        self._last.update(d_loss=d_loss.detach(), real_logits=real_logits.detach(),
+                          fake_logits=fake_logits.detach(), d_norm=d_norm)
+        self.d_updates += 1
+        return fake_g, y_fake
 
-        for i in range(self.d_steps):
-            real, y_real = self._real_batch(B)
-            y_fake = self._fake_labels(B)
-            # With reuse_fake the last D step's fakes keep their graph, so G's update needs no second forward.
-            keep_graph = t.reuse_fake and i == self.d_steps - 1
-            with torch.set_grad_enabled(keep_graph), self._autocast():
-                fake_g = G(self.noise(B), y_fake)
-            fake = fake_g.detach()
-            with self._autocast():
-                if self._joint_d_pass:
-                    labels = None if y_fake is None else torch.cat([y_real, y_fake])
-                    # bf16 fakes stay bf16: D's first layer would cast the batch to bf16 under autocast anyway
-                    real_logits, fake_logits = D(torch.cat([real.to(fake.dtype), fake]), labels).float().split(B)
-                else:
-                    real_logits, fake_logits = D(real, y_real).float(), D(fake, y_fake).float()
-                d_loss = loss.d_loss(real_logits, fake_logits, t.real_label)
-                if loss.penalty == "gp":
-                    d_loss = d_loss + t.gp_weight * gradient_penalty(
-                        lambda x: D(x, y_real).float(), real, fake, generator=self.rng)
-            self.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            d_norm = _grad_norm(D)
-            self._check_finite("discriminator", d_loss, d_norm)
-            self.opt_d.step()
-            if loss.penalty == "clip":
-                with torch.no_grad():
-                    for p in D.parameters():
-                        p.clamp_(-t.clip_value, t.clip_value)
-
-        # Generator update: D's weights need no gradients here, only its input does.
+    def _g_update(self, fake_g: Tensor | None = None, y_fake: Tensor | None = None) -> None:
+        """One G update: on the given fakes (reuse_fake), else on a fresh batch."""
+        G, D, loss = self.generator, self.discriminator, self.loss
+        # D's weights need no gradients here, only its input does.
         D.requires_grad_(False)
         try:
             with self._autocast():
-                if not t.reuse_fake:
+                if fake_g is None:
+                    B = self.config.train.batch_size
                     y_fake = self._fake_labels(B)
                     fake_g = G(self.noise(B), y_fake)
                 g_loss = loss.g_loss(D(fake_g, y_fake).float())
@@ -241,14 +288,38 @@ class Trainer:
         g_norm = _grad_norm(G)
         self._check_finite("generator", g_loss, g_norm)
         self.opt_g.step()
+        self._last.update(g_loss=g_loss.detach(), g_norm=g_norm)
+        self.g_updates += 1
 
-        d_real, d_fake = loss.d_output(real_logits.detach()).mean(), loss.d_output(fake_logits.detach()).mean()
-        values = torch.stack([d_loss.detach(), g_loss.detach(), d_real, d_fake]).tolist()
-        self.step_count += 1
-        self.images_seen += B * (self.d_steps + 1)
+    def _finish(self, start: float, d: int, g: int, count: bool = True) -> StepMetrics:
+        last = self._last
+        if "real_logits" not in last or "g_loss" not in last:   # a lone G or D step before any iteration
+            self._fill_missing()
+        d_real = self.loss.d_output(last["real_logits"]).mean()
+        d_fake = self.loss.d_output(last["fake_logits"]).mean()
+        values = torch.stack([last["d_loss"], last["g_loss"], d_real, d_fake]).tolist()
+        if count:
+            self.step_count += 1
+        self.images_seen += self.config.train.batch_size * (d + g)
         seconds = time.perf_counter() - start
         self.seconds += seconds
-        return StepMetrics(self.step_count, values[0], values[1], values[2], values[3], d_norm, g_norm, seconds)
+        return StepMetrics(self.step_count, values[0], values[1], values[2], values[3], last["d_norm"],
+                           last["g_norm"], seconds)
+
+    @torch.no_grad()
+    def _fill_missing(self) -> None:
+        """Metrics for the half of the game that has not moved yet, measured without an update."""
+        t, D = self.config.train, self.discriminator
+        B = t.batch_size
+        if "real_logits" not in self._last:
+            real, y_real = self.source.batch(B, self.rng)
+            y_fake = self._fake_labels(B)
+            fake = self.generator(self.noise(B), y_fake)
+            real_logits, fake_logits = D(real, y_real).float(), D(fake, y_fake).float()
+            self._last.update(d_loss=self.loss.d_loss(real_logits, fake_logits, t.real_label),
+                              real_logits=real_logits, fake_logits=fake_logits, d_norm=0.0)
+        if "g_loss" not in self._last:
+            self._last.update(g_loss=self.loss.g_loss(self._last["fake_logits"]), g_norm=0.0)
 
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bfloat16")
@@ -261,10 +332,10 @@ class Trainer:
             bad = f"the {who}'s gradients became {grad_norm}"
         if bad is None:
             return
-        t = self.config.train
+        lr_g, lr_d = self.learning_rates
         self.diverged = (
             f"Training diverged at step {self.step_count + 1}: {bad}, so the run stopped before the update "
-            f"could spoil the weights. Learning rates were G {t.lr_g:g} / D {t.lr_d:g}. Try a smaller learning "
+            f"could spoil the weights. Learning rates were G {lr_g:g} / D {lr_d:g}. Try a smaller learning "
             f"rate (2e-4 is a safe start for Adam), a loss with bounded gradients (non-saturating or "
             f"least-squares), or batch norm in the generator.")
         raise TrainingDiverged(self.diverged)
@@ -272,7 +343,7 @@ class Trainer:
     def record(self) -> dict:
         """The training record a checkpoint carries."""
         return {"steps": self.step_count, "images_seen": self.images_seen, "seconds": round(self.seconds, 3),
-                "dataset": self.dataset.describe(), "diverged": self.diverged, "device": str(self.device),
+                "d_updates": self.d_updates, "g_updates": self.g_updates, "dataset": self.source.describe(), "diverged": self.diverged, "device": str(self.device),
                 "precision": self.precision}
 
 

@@ -46,4 +46,12 @@ LESSONS: tuple[Lesson, ...] = (
         "samples and see which directions change which features of the digits.",
         "ganplay_app/pages/latent.py",
     ),
+    Lesson(
+        "Toy lab", ":material/scatter_plot:",
+        "The game itself, on points in 1-D and 2-D: the discriminator's verdict over the whole plane, the "
+        "push of the generator's loss on every fake sample, the generator's manifold, modes captured and "
+        "dropped, and on the line the learned D drawn over the optimal D*. Step it, slow it down, or train "
+        "several losses side by side.",
+        "ganplay_app/pages/toy_lab.py",
+    ),
 )

@@ -17,8 +17,9 @@ from ganplay.config import ConfigError
 from ganplay.data import load_dataset
 from ganplay.losses import bce_d_loss
 from ganplay.presets import PRESETS, preset
-from ganplay.trainer import (SAMPLE_COUNT, StepMetrics, Trainer, TrainingDiverged, resolve_precision,
-                             validate_run)
+from ganplay.toy import TOYS
+from ganplay.trainer import (POINT_SAMPLE_COUNT, SAMPLE_COUNT, StepMetrics, Trainer, TrainingDiverged,
+                             resolve_precision, validate_run)
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +183,10 @@ def test_refused_set_hyperparameters_changes_nothing(mnist):
     ({"train.lr_g": 0.0}, "lr_g"),
     ({"train.lr_d": 0.0}, "lr_d"),
     ({"train.lr_d": 1000.0}, "lr_d"),
-    ({"train.optimizer": "sgd"}, "optimizer"),
+    ({"train.optimizer": "lbfgs"}, "optimizer must be one of adam, rmsprop, sgd"),
+    ({"train.optimizer_d": "adagrad"}, "optimizer must be one of"),
+    ({"train.momentum": 1.0}, "momentum"),
+    ({"train.g_steps": 0}, "G steps"),
     ({"train.betas_g": [1.0, 0.9]}, "betas"),
     ({"train.betas_d": [0.5]}, "betas"),
     ({"train.d_steps": 0}, "D steps"),
@@ -222,7 +226,8 @@ def fast(name: str):
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_trains_two_steps(mnist, name):
     cfg = fast(name)
-    trainer = Trainer(cfg, mnist, device="cpu")
+    data = TOYS[cfg.train.dataset] if cfg.model.is_points else mnist
+    trainer = Trainer(cfg, data, device="cpu")
     g_before = [p.detach().clone() for p in trainer.generator.parameters()]
     for expected_step in (1, 2):
         metrics = trainer.step()
@@ -232,14 +237,18 @@ def test_every_preset_trains_two_steps(mnist, name):
         assert metrics.d_grad_norm > 0 and metrics.g_grad_norm > 0
         if trainer.loss.output == "probability":
             assert 0 <= metrics.d_real <= 1 and 0 <= metrics.d_fake <= 1
-    assert trainer.images_seen == 2 * cfg.train.batch_size * (cfg.train.d_steps + 1)
+    assert trainer.images_seen == 2 * cfg.train.batch_size * (cfg.train.d_steps + cfg.train.g_steps)
     assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.generator.parameters()))
     samples = trainer.sample()
     m = cfg.model
-    assert samples.shape == (SAMPLE_COUNT, m.channels, m.image_size, m.image_size)
+    count = POINT_SAMPLE_COUNT if m.is_points else SAMPLE_COUNT
+    assert samples.shape == (count, *m.sample_shape)
+    if not m.is_points:
+        assert m.sample_shape == (m.channels, m.image_size, m.image_size)
     assert trainer.generator.training            # sample() switches to eval mode and back
     record = trainer.record()
-    assert record["steps"] == 2 and record["diverged"] is None and "MNIST" in record["dataset"]
+    assert record["steps"] == 2 and record["diverged"] is None and record["dataset"] == data.describe()
+    assert (record["d_updates"], record["g_updates"]) == (2 * cfg.train.d_steps, 2 * cfg.train.g_steps)
 
 
 def test_weight_clipping_bounds_the_critic(mnist):

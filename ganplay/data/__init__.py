@@ -13,7 +13,8 @@ Every problem a user can fix (missing, damaged or partial files) raises `DataErr
 the file and says what to do. Fetching files is `ganplay.download`.
 
 The parts: `registry` (DATASETS, DatasetSpec, DataError), `idx` (read_idx), `locate` (find_data_dir) and
-`dataset` (ImageDataset, the holdout, load_dataset). Import everything from `ganplay.data` itself.
+`dataset` (ImageDataset, the holdout, load_dataset) and `source` (the batches a trainer draws, from images or
+from a toy distribution of points). Import everything from `ganplay.data` itself.
 """
 
 from ganplay.data.dataset import (
@@ -28,9 +29,11 @@ from ganplay.data.dataset import (
 from ganplay.data.idx import _IDX_CACHE, MAX_IDX_BYTES, read_idx
 from ganplay.data.locate import DATA_ENV_VAR, default_data_dir, find_data_dir
 from ganplay.data.registry import DATASETS, DataError, DatasetSpec, get_spec
+from ganplay.data.source import DataSource, ImageSource, PointSource, data_source, images_to_unit, load_data
 
 __all__ = [
-    "DATA_ENV_VAR", "DATASETS", "DataError", "DatasetSpec", "HOLDOUT_SEED", "HOLDOUT_SIZE", "ImageDataset",
+    "DATA_ENV_VAR", "DATASETS", "DataError", "DataSource", "DatasetSpec", "ImageSource", "PointSource",
+    "data_source", "images_to_unit", "load_data", "HOLDOUT_SEED", "HOLDOUT_SIZE", "ImageDataset",
     "MAX_IDX_BYTES", "NATIVE_SIZE", "SUPPORTED_SIZES", "default_data_dir", "find_data_dir", "get_spec",
     "holdout_indices", "load_dataset", "read_idx",
 ]

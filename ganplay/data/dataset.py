@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from ganplay.data.idx import _read_idx_cached
 from ganplay.data.locate import _locate_file, find_data_dir
 from ganplay.data.registry import DataError, DatasetSpec, get_spec
+from ganplay.data.source import images_to_unit
 
 HOLDOUT_SIZE = 2000
 HOLDOUT_SEED = 0
@@ -79,8 +80,7 @@ class ImageDataset:
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         index = torch.randint(len(self), (batch_size,), generator=generator)
-        x = self.images[index].unsqueeze(1).to(torch.float32).div_(127.5).sub_(1.0)  # 0 -> -1, 255 -> +1
-        return x, self.labels[index]
+        return images_to_unit(self.images[index]), self.labels[index]
 
 
 def holdout_indices(n_t10k: int) -> np.ndarray:

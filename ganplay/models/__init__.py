@@ -1,7 +1,8 @@
 """Generator and discriminator families, built from a `ModelConfig`.
 
     G, D = build_models(cfg.model)
-    x = G(z, y)          # (B, C, S, S) in [-1, 1]; y (B,) class ids or (B, K) soft labels, conditional only
+    x = G(z, y)          # (B, *cfg.sample_shape): images (B, C, S, S) in [-1, 1] or points (B, d);
+                         # y (B,) class ids or (B, K) soft labels, conditional only
     logits = D(x, y)     # (B,) raw logits, never a sigmoid: the losses decide what to do with them
 
 Architectures are registered by name (`GENERATORS`, `DISCRIMINATORS`); menus and tests read those names.
@@ -20,25 +21,26 @@ from ganplay.models import conv, mlp
 GENERATORS = {"mlp": mlp.mlp_generator, "deconv": conv.deconv_generator, "upsample": conv.upsample_generator}
 DISCRIMINATORS = {"mlp": mlp.mlp_discriminator, "strided": conv.conv_discriminator, "pool": conv.conv_discriminator}
 IMAGE_SIZES = (28, 32, 64)
+MAX_POINT_DIM = 64
 
 
 class Generator(nn.Module):
-    """z (B, latent_dim) [+ y (B,)] -> images (B, C, S, S) in [-1, 1]."""
+    """z (B, latent_dim) [+ y (B,)] -> samples (B, *sample_shape): images (B, C, S, S) or points (B, d)."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.latent_dim, self.num_classes = cfg.latent_dim, cfg.num_classes
-        self.image_shape = (cfg.channels, cfg.image_size, cfg.image_size)
+        self.sample_shape = cfg.sample_shape
         self.net = GENERATORS[cfg.generator.arch](cfg, cfg.latent_dim + cfg.num_classes)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         if self.num_classes:
             z = torch.cat([z, _one_hot(y, self.num_classes, z)], dim=1)
-        return self.net(z).view(z.shape[0], *self.image_shape)
+        return self.net(z).view(z.shape[0], *self.sample_shape)
 
 
 class Discriminator(nn.Module):
-    """images (B, C, S, S) [+ y (B,)] -> logits (B,)."""
+    """samples (B, *sample_shape) [+ y (B,)] -> logits (B,)."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -75,8 +77,16 @@ def validate(cfg: ModelConfig) -> None:
     if cfg.discriminator.arch not in DISCRIMINATORS:
         raise ConfigError(f"unknown discriminator arch {cfg.discriminator.arch!r}; "
                           f"choose from {sorted(DISCRIMINATORS)}")
-    if cfg.image_size not in IMAGE_SIZES:
+    if cfg.is_points:
+        if len(cfg.data_shape) != 1 or not 1 <= cfg.data_shape[0] <= MAX_POINT_DIM:
+            raise ConfigError(f"points must have between 1 and {MAX_POINT_DIM} coordinates, got shape "
+                              f"{cfg.data_shape}")
+        if cfg.generator.arch != "mlp" or cfg.discriminator.arch != "mlp":
+            raise ConfigError("points (the Toy lab's data) need MLP nets: set both archs to 'mlp'")
+    elif cfg.image_size not in IMAGE_SIZES:
         raise ConfigError(f"image_size must be one of {IMAGE_SIZES}, got {cfg.image_size}")
+    if cfg.generator.output not in ("tanh", "linear"):
+        raise ConfigError(f"generator output must be 'tanh' or 'linear', got {cfg.generator.output!r}")
     if not 1 <= cfg.latent_dim <= 4096:
         raise ConfigError(f"latent_dim must be between 1 and 4096, got {cfg.latent_dim}")
     if cfg.channels not in (1, 3):

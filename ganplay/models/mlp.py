@@ -1,12 +1,14 @@
 """Fully connected generators and discriminators (the MLP GANs of seeds 001 and 004)."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from ganplay.config import ModelConfig
 
-ACTIVATIONS = {"relu", "leaky_relu"}
+ACTIVATIONS = {"relu", "leaky_relu", "tanh", "elu"}
 
 
 class Dropout(nn.Dropout):
@@ -24,11 +26,19 @@ class Dropout(nn.Dropout):
 
 
 def activation(name: str, slope: float) -> nn.Module:
-    return nn.ReLU() if name == "relu" else nn.LeakyReLU(slope)
+    """A fresh activation module by name (`slope` is LeakyReLU's negative slope)."""
+    if name == "leaky_relu":
+        return nn.LeakyReLU(slope)
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU}[name]()
+
+
+def _features(cfg: ModelConfig) -> int:
+    """Numbers in one sample: C*S*S for an image, d for a point."""
+    return math.prod(cfg.sample_shape)
 
 
 def mlp_generator(cfg: ModelConfig, in_features: int) -> nn.Module:
-    """in_features -> hidden... -> C*S*S with tanh; each hidden layer is Linear [-> BN] -> act."""
+    """in_features -> hidden... -> C*S*S (or d) with tanh or linear output; each hidden layer is Linear [-> BN] -> act."""
     g = cfg.generator
     layers: list[nn.Module] = []
     width = in_features
@@ -40,15 +50,17 @@ def mlp_generator(cfg: ModelConfig, in_features: int) -> nn.Module:
             block = [bn] + block if g.norm_first else block + [bn]
         layers += block
         width = out
-    layers += [nn.Linear(width, cfg.channels * cfg.image_size ** 2), nn.Tanh()]
+    layers.append(nn.Linear(width, _features(cfg)))
+    if g.output == "tanh":
+        layers.append(nn.Tanh())
     return nn.Sequential(*layers)
 
 
 def mlp_discriminator(cfg: ModelConfig, in_channels: int) -> nn.Module:
-    """Flattened image (+ one-hot label) -> hidden... -> 1 logit; each hidden layer is Linear -> act [-> dropout]."""
+    """Flattened sample (+ one-hot label) -> hidden... -> 1 logit; each hidden layer is Linear -> act [-> dropout]."""
     d = cfg.discriminator
-    conditional = in_channels - cfg.channels  # the label arrives already concatenated to the flat image
-    width = cfg.channels * cfg.image_size ** 2 + conditional
+    conditional = in_channels - cfg.channels  # the label arrives already concatenated to the flat sample
+    width = _features(cfg) + conditional
     return nn.Sequential(nn.Flatten(), *discriminator_head(cfg, width, d.hidden))
 
 

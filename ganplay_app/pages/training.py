@@ -5,8 +5,6 @@ draws snapshots in a fragment that refreshes itself twice a second while the run
 """
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from ganplay.config import ConfigError
@@ -69,11 +67,7 @@ def step_once() -> None:
     r = r if r is not None and r.alive else create_run()
     if r is None:
         return
-    before = r.snapshot().step
-    r.step_once()
-    deadline = time.monotonic() + 3.0       # let the page show the new step, not the old one
-    while r.snapshot().step == before and r.alive and time.monotonic() < deadline:
-        time.sleep(0.01)
+    r.step_once(wait_s=3.0)                 # let the page show the new step, not the old one
 
 
 def reset() -> None:

@@ -1,0 +1,331 @@
+"""Vega-Lite charts for the Toy lab: pure functions from `PlaneView` / `LineView` / a history dict to `(data, spec)`.
+
+    df, spec = plane_chart(view)
+    st.vega_lite_chart(df, spec, key="plane", width="content")     # keep the plane square
+    df, spec = line_chart(line); st.vega_lite_chart(df, spec, key="line")
+
+Why Vega-Lite and not plotly: the Toy page redraws several times a second, and `st.vega_lite_chart` updates the
+existing view in place when the spec is unchanged and only the data changes (see shared/docs/live-charts.md).
+So every spec here depends only on static things (kind of output, extent, size, shown layers, title) and never
+on data values: consecutive frames of one run give an identical spec. Each chart has one long-form DataFrame
+with a `layer` column, and each Vega-Lite layer picks its rows with a `datum.layer == '...'` filter. No inline
+data and no `datasets` in the specs; no streamlit here.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+
+from ganplay.figures.theory import COLORS
+from ganplay.figures.training import running_mean
+from ganplay.toy.view import LineView, PlaneView
+
+TOY_COLORS = {
+    "data": COLORS["data"],        # p_data (blue)
+    "gen": COLORS["gen"],          # p_g (vermillion)
+    "dstar": COLORS["dstar"],      # D*(x) (green)
+    "guide": COLORS["guide"],      # the 1/2 line, reference rules
+    "jsd": COLORS["jsd"],
+    "real": "#1B7837",             # real samples: dark green (D says "real" = green, as in GAN Lab)
+    "fake": "#D55E00",             # fake samples: vermillion, the app's generator colour
+    "d_learned": "#222222",
+    "arrow": "#111111",
+    "manifold": "#333333",
+    # pale purple - white - pale green (ColorBrewer PRGn): dark points stay readable on every cell
+    "heat": ["#9970AB", "#F7F7F7", "#5AAE61"],
+}
+PLANE_LAYERS = frozenset({"heat", "real", "fake", "arrows", "manifold"})
+PLANE_COLUMNS = ["layer", "x", "y", "x_end", "y_end", "value", "opacity", "angle", "capped"]
+LINE_COLUMNS = ["layer", "x", "y"]
+HISTORY_COLUMNS = ["layer", "series", "step", "value"]
+CONFIG = {
+    "view": {"stroke": None},
+    "axis": {"labelFontSize": 14, "titleFontSize": 16, "grid": True, "gridColor": "#E6E6E6"},
+    "legend": {"labelFontSize": 14, "titleFontSize": 15, "orient": "top"},
+    "title": {"fontSize": 18, "anchor": "start"},
+}
+Y_AXIS_EXTENT = 56   # fixed room for y labels, so stacked line / discriminator charts align their plots
+
+
+def _top(title: str, width: int, height: int, layers: list[dict], **extra) -> dict:
+    spec = {"width": width, "height": height, "padding": {"left": 5, "top": 5, "right": 18, "bottom": 5},
+            "layer": layers, "config": copy.deepcopy(CONFIG), **extra}
+    if title:
+        spec["title"] = title
+    return spec
+
+
+def _only(layer: str) -> list[dict]:
+    return [{"filter": f"datum.layer == '{layer}'"}]
+
+
+def _q(field: str, domain=None, title=None, **scale) -> dict:
+    """A quantitative positional channel; `domain` fixes the scale (no nice rounding, no forced zero)."""
+    enc = {"field": field, "type": "quantitative"}
+    if domain is not None:
+        enc["scale"] = {"domain": [float(domain[0]), float(domain[1])], "nice": False, "zero": False, **scale}
+    elif scale:
+        enc["scale"] = scale
+    if title is not None:
+        enc["title"] = title
+    return enc
+
+
+def _frame(columns: list[str], **parts: dict) -> pd.DataFrame:
+    frames = [pd.DataFrame(part).reindex(columns=columns) for part in parts.values() if part is not None]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("layer", "series") else float)
+                             for c in columns})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _edges(centres: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """(N+1,) cell bounds around (N,) sorted cell centres, so the rectangles tile the whole plane."""
+    c = np.asarray(centres, dtype=float)
+    if len(c) < 2:
+        return np.array([lo, hi], dtype=float)
+    if c[0] > c[-1]:                                     # a grid stored top-down, like an image
+        return _edges(c[::-1], lo, hi)[::-1]
+    mid = (c[1:] + c[:-1]) / 2
+    first, last = c[0] - (mid[0] - c[0]), c[-1] + (c[-1] - mid[-1])
+    # a grid that stops short of the extent: stretch the outer cells to the border
+    return np.concatenate([[min(first, lo)], mid, [max(last, hi)]])
+
+
+def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLANE_LAYERS,
+                title: str = "") -> tuple[pd.DataFrame, dict]:
+    """The 2-D game, GAN Lab style: D's output as a heatmap, G's manifold, real and fake samples, G's arrows.
+
+    Layers (bottom to top) and their `layer` values in the frame: "heat" (x, x_end, y, y_end = cell bounds,
+    value = D's output), "manifold" (segment x, y → x_end, y_end; opacity), "real" and "fake" (x, y),
+    "arrows" (from a fake x, y to its tip x_end, y_end; angle = tip rotation in degrees, capped). A layer not in
+    `show` is left out of both the frame and the spec. The plane is size × size pixels with axes fixed to
+    `view.extent`; pass `width="content"` to st.vega_lite_chart so Streamlit does not stretch it.
+    """
+    (x0, x1), (y0, y1) = view.extent
+    real, fake = np.asarray(view.real, float).reshape(-1, 2), np.asarray(view.fake, float).reshape(-1, 2)
+    parts: dict[str, dict | None] = dict.fromkeys(["heat", "manifold", "real", "fake", "arrows"])
+    layers: list[dict] = []
+    X, Y = _q("x", (x0, x1), "x₁"), _q("y", (y0, y1), "x₂")
+
+    if "heat" in show:
+        ex, ey = _edges(view.heat_x, x0, x1), _edges(view.heat_y, y0, y1)
+        w, h = len(ex) - 1, len(ey) - 1
+        ix, iy = np.tile(np.arange(w), h), np.repeat(np.arange(h), w)     # row-major over heat (H, W)
+        # each cell reaches 8 % into its neighbour: abutting anti-aliased rectangles show white seams
+        ox, oy = 0.08 * np.diff(ex), 0.08 * np.diff(ey)
+        parts["heat"] = {"layer": "heat", "x": ex[ix], "x_end": ex[ix + 1] + ox[ix], "y": ey[iy],
+                         "y_end": ey[iy + 1] + oy[iy],
+                         "value": np.asarray(view.heat, float).reshape(-1)}
+        probability = view.output == "probability"
+        colour = {"domain": [0.0, 1.0], "domainMid": 0.5} if probability else {"domainMid": 0.0}
+        legend_title = "D(x)" if probability else "critic score"
+        layers.append({
+            "transform": _only("heat"),
+            "mark": {"type": "rect", "strokeWidth": 0, "tooltip": False, "clip": True},
+            "encoding": {"x": X, "x2": {"field": "x_end"}, "y": Y, "y2": {"field": "y_end"},
+                         "color": {"field": "value", "type": "quantitative", "title": legend_title,
+                                   "scale": {**colour, "range": TOY_COLORS["heat"], "interpolate": "lab"},
+                                   "legend": {"gradientLength": size // 3, "orient": "top",
+                                              "direction": "horizontal"}}},
+        })
+
+    if "manifold" in show:
+        seg = np.zeros((0, 4)) if view.segments is None else np.asarray(view.segments, float).reshape(-1, 4)
+        alpha = (np.full(len(seg), 0.8) if view.segment_opacity is None
+                 else np.clip(np.asarray(view.segment_opacity, float), 0.0, 1.0))
+        parts["manifold"] = {"layer": "manifold", "x": seg[:, 0], "y": seg[:, 1], "x_end": seg[:, 2],
+                             "y_end": seg[:, 3], "opacity": alpha}
+        layers.append({
+            "transform": _only("manifold"),
+            "mark": {"type": "rule", "color": TOY_COLORS["manifold"], "strokeWidth": 3, "clip": True},
+            "encoding": {"x": X, "y": Y, "x2": {"field": "x_end"}, "y2": {"field": "y_end"},
+                         "opacity": {"field": "opacity", "type": "quantitative", "scale": None}},
+        })
+
+    samples = [name for name in ("real", "fake") if name in show]
+    for name, pts in (("real", real), ("fake", fake)):
+        if name in show:
+            parts[name] = {"layer": name, "x": pts[:, 0], "y": pts[:, 1]}
+    if samples:
+        layers.append({
+            "transform": [{"filter": {"field": "layer", "oneOf": samples}}],
+            "mark": {"type": "circle", "size": 70, "opacity": 0.95, "stroke": "white", "strokeWidth": 1.2,
+                     "clip": True},
+            "encoding": {"x": X, "y": Y,
+                         "color": {"field": "layer", "type": "nominal", "title": None,
+                                   "scale": {"domain": samples, "range": [TOY_COLORS[n] for n in samples]},
+                                   "legend": {"orient": "top", "symbolSize": 160}}},
+        })
+
+    if "arrows" in show:
+        arrows = np.asarray(view.arrows, float).reshape(-1, 2)
+        tip = fake + arrows
+        # screen direction: y grows downward and the axes may have different ranges; 0° = pointing up
+        angle = np.degrees(np.arctan2(arrows[:, 0] / (x1 - x0), arrows[:, 1] / (y1 - y0)))
+        parts["arrows"] = {"layer": "arrows", "x": fake[:, 0], "y": fake[:, 1], "x_end": tip[:, 0],
+                           "y_end": tip[:, 1], "angle": angle,
+                           "capped": np.asarray(view.arrows_capped, bool).astype(float)}
+        layers.append({
+            "transform": _only("arrows"),
+            "mark": {"type": "rule", "color": TOY_COLORS["arrow"], "strokeWidth": 1.4, "clip": True},
+            "encoding": {"x": X, "y": Y, "x2": {"field": "x_end"}, "y2": {"field": "y_end"},
+                         # a capped arrow (shortened to stay readable) is dashed
+                         "strokeDash": {"condition": {"test": "datum.capped > 0", "value": [4, 2]},
+                                        "value": [1, 0]}},
+        })
+        layers.append({
+            "transform": _only("arrows"),
+            "mark": {"type": "point", "shape": "triangle-up", "filled": True, "size": 30,
+                     "color": TOY_COLORS["arrow"], "opacity": 1, "clip": True},
+            "encoding": {"x": _q("x_end", (x0, x1), "x₁"), "y": _q("y_end", (y0, y1), "x₂"),
+                         "angle": {"field": "angle", "type": "quantitative", "scale": None}},
+        })
+
+    data = _frame(PLANE_COLUMNS, **parts)
+    spec = _top(title, size, size, layers, autosize={"type": "pad"},
+                resolve={"scale": {"color": "independent"}, "legend": {"color": "independent"}})
+    return data, spec
+
+
+def _x_line(view: LineView) -> dict:
+    return _q("x", view.extent, "x")
+
+
+def _y_axis(title: str) -> dict:
+    return {"title": title, "minExtent": Y_AXIS_EXTENT, "maxExtent": Y_AXIS_EXTENT}
+
+
+def line_chart(view: LineView, *, width: int = 720, height: int = 300,
+               title: str = "") -> tuple[pd.DataFrame, dict]:
+    """1-D densities: p_data (solid blue), p_g (vermillion; dashed when it is a kernel density estimate) and a
+    rug of the fake samples along the bottom. Frame layers: "p_data", "p_g" (x, y) and "fake" (x)."""
+    x = np.asarray(view.x, float)
+    fake = np.asarray(view.fake, float).reshape(-1)
+    data = _frame(LINE_COLUMNS,
+                  p_data={"layer": "p_data", "x": x, "y": np.asarray(view.p_data, float)},
+                  p_g={"layer": "p_g", "x": x, "y": np.asarray(view.p_g, float)},
+                  fake={"layer": "fake", "x": fake})
+    colour = {"field": "layer", "type": "nominal", "title": None,
+              "scale": {"domain": ["p_data", "p_g"], "range": [TOY_COLORS["data"], TOY_COLORS["gen"]]}}
+    y = {**_q("y", title=None, zero=True), "axis": _y_axis("density")}
+    kde = view.p_g_method.startswith("kernel")
+    layers = [
+        {"transform": _only("p_data"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},
+         "encoding": {"x": _x_line(view), "y": y, "color": colour}},
+        {"transform": _only("p_g"),
+         "mark": {"type": "line", "strokeWidth": 3, "clip": True, **({"strokeDash": [8, 4]} if kde else {})},
+         "encoding": {"x": _x_line(view), "y": y, "color": colour}},
+        {"transform": _only("fake"),
+         "mark": {"type": "tick", "color": TOY_COLORS["gen"], "thickness": 1.5, "size": 12, "yOffset": -6,
+                  "opacity": 0.7, "clip": True},
+         "encoding": {"x": _x_line(view), "y": {"value": "height"}}},
+    ]
+    return data, _top(title, width, height, layers, autosize={"type": "fit", "contains": "padding"})
+
+
+def discriminator_chart(view: LineView, *, width: int = 720, height: int = 240,
+                        title: str = "") -> tuple[pd.DataFrame, dict]:
+    """The learned D(x) (solid, dark) over the optimal D*(x) = p_data / (p_data + p_g) (green, dashed).
+
+    For probability outputs y is fixed to [0, 1] with a dotted 1/2 line; for critic / score outputs only D(x) is
+    drawn, y is data-driven and the title says there is no D*. Same x scale and y-axis room as `line_chart`,
+    so the two stack aligned. Frame layers: "d_learned", "d_star" (x, y) and "half" (one row, y = 0.5).
+    """
+    x = np.asarray(view.x, float)
+    probability = view.output == "probability"
+    with_star = probability and view.d_star is not None
+    data = _frame(LINE_COLUMNS,
+                  d_learned={"layer": "d_learned", "x": x, "y": np.asarray(view.d_learned, float)},
+                  d_star={"layer": "d_star", "x": x, "y": np.asarray(view.d_star, float)} if with_star else None,
+                  half={"layer": "half", "x": [np.nan], "y": [0.5]} if probability else None)
+    names = ["D(x) learned", "D*(x) optimal"] if with_star else ["D(x) learned"]
+    colour = {"field": "series", "type": "nominal", "title": None,
+              "scale": {"domain": names, "range": [TOY_COLORS["d_learned"], TOY_COLORS["dstar"]][:len(names)]}}
+    if probability:
+        y = {**_q("y", (0.0, 1.0)), "axis": {**_y_axis("D(x)"), "values": [0, 0.25, 0.5, 0.75, 1]}}
+    else:
+        y = {**_q("y"), "axis": _y_axis("critic score")}
+        title = f"{title} — critic score (no D* for this loss)" if title else "critic score (no D* for this loss)"
+
+    def curve(layer: str, name: str, **mark) -> dict:
+        return {"transform": [*_only(layer), {"calculate": f"'{name}'", "as": "series"}],
+                "mark": {"type": "line", "strokeWidth": 3, "clip": True, **mark},
+                "encoding": {"x": _x_line(view), "y": y, "color": colour}}
+
+    layers = []
+    if probability:
+        layers.append({"transform": _only("half"),
+                       "mark": {"type": "rule", "color": TOY_COLORS["guide"], "strokeDash": [2, 3],
+                                "strokeWidth": 1.5},
+                       "encoding": {"y": {"field": "y", "type": "quantitative"}}})
+    if with_star:
+        layers.append(curve("d_star", names[1], strokeDash=[8, 4]))
+    layers.append(curve("d_learned", names[0]))
+    return data, _top(title, width, height, layers, autosize={"type": "fit", "contains": "padding"})
+
+
+def _clipped(values: np.ndarray) -> np.ndarray:
+    """Clip to the [1st, 99th] percentile band widened by 50 % of its width on each side."""
+    if len(values) < 2:
+        return values
+    lo, hi = np.percentile(values, [1, 99])
+    pad = 0.5 * (hi - lo)
+    return np.clip(values, lo - pad, hi + pad)
+
+
+def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, str]], *, width: int = 720,
+                  height: int = 260, title: str = "", y_title: str = "",
+                  y_domain: tuple[float, float] | None = None,
+                  rules: list[tuple[float, str]] | tuple = ()) -> tuple[pd.DataFrame, dict]:
+    """Live metric curves: each `(history key, label, colour)` in `keys` drawn raw (faint) with a trailing running
+    mean (bold, window max(1, n // 25)) on top, plus horizontal `rules` (y value, label), e.g. log 2 or 1/2.
+
+    Robust to what a live run records: non-finite values (NaN, inf) are dropped, and each series is clipped to
+    its [1st, 99th] percentile band widened by 50 % on each side, so one early spike does not flatten the rest
+    of the curve. An empty history gives an empty frame and the same spec. Frame columns: layer ("raw" |
+    "mean" | "rule"), series (a label from `keys`), step, value.
+    """
+    steps = np.asarray(history.get("step", []), float)
+    parts = {}
+    for key, label, _ in keys:
+        values = np.asarray(history.get(key, []), float)
+        n = min(len(values), len(steps))
+        ok = np.isfinite(values[:n]) & np.isfinite(steps[:n])
+        s, v = steps[:n][ok], _clipped(values[:n][ok])
+        parts[f"raw {label}"] = {"layer": "raw", "series": label, "step": s, "value": v}
+        parts[f"mean {label}"] = {"layer": "mean", "series": label, "step": s,
+                                  "value": running_mean(v, max(1, len(v) // 25))}
+    parts["rules"] = {"layer": "rule", "series": [label for _, label in rules], "step": np.nan,
+                      "value": [float(v) for v, _ in rules]}
+    data = _frame(HISTORY_COLUMNS, **parts)
+
+    colour = {"field": "series", "type": "nominal", "title": None,
+              "scale": {"domain": [label for _, label, _ in keys], "range": [c for _, _, c in keys]},
+              "legend": {"symbolOpacity": 1, "symbolStrokeWidth": 3}}     # the bold curve, not the faint one
+    x = _q("step", title="step")
+    y = {**(_q("value", y_domain) if y_domain is not None else _q("value", zero=False)),
+         "axis": _y_axis(y_title or None)}
+    layers = [
+        {"transform": _only("raw"), "mark": {"type": "line", "strokeWidth": 1, "opacity": 0.3, "clip": True},
+         "encoding": {"x": x, "y": y, "color": colour}},
+        {"transform": _only("mean"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},
+         "encoding": {"x": x, "y": y, "color": colour}},
+    ]
+    if rules:
+        layers += [
+            {"transform": _only("rule"),
+             "mark": {"type": "rule", "color": TOY_COLORS["guide"], "strokeDash": [6, 4], "strokeWidth": 1.5},
+             "encoding": {"y": y}},
+            {"transform": _only("rule"),
+             "mark": {"type": "text", "color": TOY_COLORS["guide"], "align": "right", "baseline": "bottom",
+                      "dx": -4, "dy": -3, "fontSize": 14},
+             "encoding": {"x": {"value": "width"}, "y": y, "text": {"field": "series"}}},
+        ]
+    return data, _top(title, width, height, layers, autosize={"type": "fit", "contains": "padding"})
+
+
+__all__ = ["TOY_COLORS", "plane_chart", "line_chart", "discriminator_chart", "history_chart"]

@@ -1,0 +1,69 @@
+"""The Toy lab's recipes, as data: small MLP GANs on 1-D and 2-D points. `ganplay.presets.PRESETS` holds them
+beside the image recipes, so the CLI, the menus and the tests see them all.
+
+`toy-ring` and `toy-grid` are the benchmark recipes (bench/toy_modes.py measures them by PacGAN's definitions);
+`toy-ganlab` is GAN Lab's default net; `toy-1d` shows the learned D against D* on the real line.
+"""
+from __future__ import annotations
+
+from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig, RunConfig, TrainConfig
+
+
+def point_model(dim: int = 2, latent_dim: int = 2, g_hidden: tuple[int, ...] = (128, 128, 128),
+                d_hidden: tuple[int, ...] = (128, 128, 128), activation: str = "relu",
+                prior: str = "normal", g_output: str = "linear", batchnorm: bool = False) -> ModelConfig:
+    """An MLP G and D for points in `dim` dimensions (what every toy recipe and the Toy lab's menus build)."""
+    return ModelConfig(
+        latent_dim=latent_dim, prior=prior, data_shape=(dim,),
+        generator=GeneratorConfig(arch="mlp", hidden=g_hidden, activation=activation, output=g_output,
+                                  batchnorm=batchnorm),
+        discriminator=DiscriminatorConfig(arch="mlp", hidden=d_hidden,
+                                          activation="leaky_relu" if activation == "relu" else activation),
+    )
+
+
+TOY_RING = RunConfig(
+    name="toy-ring",
+    description="Ring of 8 Gaussians (σ 0.01, as PacGAN): MLP G and D, 3 × 128 units, 2-D noise, non-saturating "
+                "loss, Adam 1e-3, batch 256. The benchmark recipe for 8 of 8 modes in 15 s on a CPU.",
+    source="ganplay (data: PacGAN, Lin et al. 2018)",
+    model=point_model(2, 2),
+    train=TrainConfig(loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, betas_g=(0.5, 0.999), betas_d=(0.5, 0.999),
+                      batch_size=256, dataset="ring8"),
+)
+
+TOY_GRID = RunConfig(
+    name="toy-grid",
+    description="Grid of 25 Gaussians (σ 0.05, as PacGAN): MLP G and D, 3 × 128 units, 2-D noise, "
+                "non-saturating loss, Adam 1e-3, batch 256. The benchmark recipe for 25 of 25 modes in 60 s.",
+    source="ganplay (data: PacGAN, Lin et al. 2018)",
+    model=point_model(2, 2),
+    train=TrainConfig(loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, betas_g=(0.5, 0.999), betas_d=(0.5, 0.999),
+                      batch_size=256, dataset="grid25"),
+)
+
+TOY_GANLAB = RunConfig(
+    name="toy-ganlab",
+    description="GAN Lab's default game: one hidden layer of 8 ReLU units in G and D, tanh output, SGD lr 0.1, "
+                "2 D steps per G step, real label 0.95, batch 150, on GAN Lab's two Gaussians.",
+    source="GAN Lab (Kahng et al. 2018, poloclub/ganlab)",
+    model=ModelConfig(
+        latent_dim=2, prior="uniform", data_shape=(2,),
+        generator=GeneratorConfig(arch="mlp", hidden=(8,), activation="relu", output="tanh"),
+        discriminator=DiscriminatorConfig(arch="mlp", hidden=(8,), activation="relu"),
+    ),
+    train=TrainConfig(loss="nonsaturating", optimizer="sgd", lr_g=0.1, lr_d=0.1, batch_size=150, d_steps=2,
+                      real_label=0.95, dataset="two-gaussians"),
+)
+
+TOY_1D = RunConfig(
+    name="toy-1d",
+    description="Two Gaussians on the real line (the Theory page's mode-dropping data): 1-D noise, MLP G and D "
+                "of 2 × 64 units, non-saturating loss, Adam 1e-3. Watch the learned D approach D*.",
+    source="ganplay (data: the Theory page)",
+    model=point_model(1, 1, (64, 64), (64, 64)),
+    train=TrainConfig(loss="nonsaturating", lr_g=1e-3, lr_d=1e-3, betas_g=(0.5, 0.999), betas_d=(0.5, 0.999),
+                      batch_size=256, dataset="bimodal-1d"),
+)
+
+TOY_PRESETS = (TOY_RING, TOY_GRID, TOY_GANLAB, TOY_1D)

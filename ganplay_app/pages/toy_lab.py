@@ -1,0 +1,120 @@
+"""Toy lab: tiny GANs on 1-D and 2-D points trained live, with the game itself on screen.
+
+On the plane: D's output as a heatmap, real and fake dots, the push of G's loss on each fake, the generator's
+manifold, and modes captured. On the line: p_data, p_g, the learned D over the optimal D*, and JSD. The run
+trains on a worker thread (ganplay.live); this script flips its events in callbacks and draws snapshots in a
+fragment that refreshes five times a second while it trains. Charts are Vega-Lite, updated in place.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ganplay.config import ConfigError
+from ganplay.live import ENDED, RUNNING, ServerBusy
+from ganplay.losses import LOSSES
+from ganplay.toy import TOYS, ToyDataError
+from ganplay_app import resources, toy_panels, toy_ui
+
+st.title("Toy lab: the game, made visible")
+ss = st.session_state
+registry = resources.run_registry()
+run = registry.get(ss.get("toy_run_id"))
+
+
+def current_run():
+    return registry.get(ss.get("toy_run_id"))
+
+
+def on_live_change() -> None:
+    r = current_run()
+    if r is not None and r.alive:
+        r.set_hyperparameters(lr_g=float(ss.toy_lr_g), lr_d=float(ss.toy_lr_d), d_steps=int(ss.toy_d_steps),
+                              g_steps=int(ss.toy_g_steps))
+
+
+locked = run is not None
+with st.sidebar:
+    st.subheader("Data and recipe")
+    choice = toy_ui.data_ui(locked)
+    toy_ui.recipe_ui(locked, on_live_change)
+    if locked:
+        st.caption("Learning rates and D / G steps change the running nets at once; Reset to change the rest.")
+    show = toy_panels.layers_ui()
+
+if choice in TOYS:
+    toy = TOYS[choice]
+elif choice == toy_ui.THEORY:
+    toy = toy_ui.theory_toy()
+else:
+    with st.expander("Your own data", expanded=run is None):
+        toy = toy_ui.drawing_ui(locked) if choice == toy_ui.DRAWN else toy_ui.upload_ui(locked)
+if toy is None:
+    st.stop()
+ss.toy_data = toy
+
+
+def create_run():
+    try:
+        cfg = toy_ui.config_from_state(ss.toy_data.dim, ss.toy_data.name)
+        compare = toy_ui.compare_configs(cfg, ss.get("toy_compare", []))
+        new = registry.create(cfg.replace(name=f"{cfg.name} · {LOSSES[cfg.train.loss].title}") if compare else cfg,
+                              ss.toy_data, compare=compare, threads=1, grid_every_s=0.15, max_frames=0)
+    except (ConfigError, ToyDataError, ValueError, ServerBusy) as err:
+        ss.toy_error = str(err)
+        return None
+    ss.toy_error, ss.toy_run_id, ss.toy_phase = None, new.id, 0
+    return new
+
+
+def start() -> None:
+    r = current_run()
+    r = r if r is not None and r.alive else create_run()
+    if r is not None:
+        r.start()
+
+
+def step(part: str) -> None:
+    r = current_run()
+    r = r if r is not None and r.alive else create_run()
+    if r is not None:
+        toy_panels.step_and_wait(r, part)
+
+
+def reset() -> None:
+    r = current_run()
+    if r is not None:
+        registry.discard(r.id)
+    ss.pop("toy_run_id", None)
+
+
+state = run.state if run else None
+running = state == RUNNING
+slow = st.toggle("Slow motion: walk through one iteration phase by phase", key="toy_slow", disabled=running,
+                 help="GAN Lab's slow-motion mode: G makes fakes, D judges, D learns, G's loss pushes each fake, "
+                      "G learns.")
+cols = st.columns(6)
+cols[0].button("Resume" if state == "paused" else "Play", on_click=start, type="primary", width="stretch",
+               disabled=running or slow or state in ENDED, icon=":material/play_arrow:")
+cols[1].button("Pause", on_click=lambda: current_run().pause(), disabled=not running, width="stretch",
+               icon=":material/pause:")
+cols[2].button("D step", on_click=step, args=("d",), disabled=running or slow or state in ENDED, width="stretch",
+               help="One discriminator update alone.")
+cols[3].button("G step", on_click=step, args=("g",), disabled=running or slow or state in ENDED, width="stretch",
+               help="One generator update alone.")
+cols[4].button("Iteration", on_click=step, args=("both",), disabled=running or slow or state in ENDED,
+               width="stretch", help="D steps, then G steps, as set in the sidebar.")
+cols[5].button("Reset", on_click=reset, disabled=run is None, width="stretch", icon=":material/restart_alt:")
+if ss.get("toy_error"):
+    st.error(ss.toy_error)
+
+if slow:
+    toy_panels.slow_motion_ui(run, create_run)
+    run = current_run()
+if run is None:
+    st.info("Press **Play** to train, or step through the game with **D step**, **G step** and **Iteration**. "
+            "The plane shows D's verdict everywhere (green: real, purple: fake), the real and fake samples, "
+            "and an arrow on each fake: where the generator's loss pushes it.")
+    toy_panels.preview_ui(toy, show)
+    st.stop()
+
+toy_panels.live_ui(current_run, show, running=running, slow=slow)
