@@ -8,13 +8,16 @@ import math
 
 import streamlit as st
 
-from ganplay.figures.toy import TOY_COLORS, discriminator_chart, history_chart, line_chart, plane_chart
+from ganplay.figures.toy import (TOY_COLORS, discriminator_chart, history_chart, line_chart, plane_chart,
+                                 with_data)
 from ganplay.live import RUNNING, preview_view
 from ganplay.toy import LineView, PlaneView
 from ganplay_app import toy_ui
 
 LANE_COLORS = ["#0072B2", "#D55E00", "#009E73", "#7B3294"]
 REFRESH_S = 0.2                      # five redraws a second while training
+NUMBERS_REFRESH_S = 0.5             # the tiles beside it: twice a second
+CURVES_REFRESH_S = 1.0               # the curves: once a second (the browser's costliest redraw per point)
 PLANE_SIZES = {1: 420, 2: 380, 3: 290, 4: 240}
 LAYER_NAMES = {"heat": "D's output", "real": "real", "fake": "fake", "arrows": "G's push", "manifold": "manifold"}
 
@@ -31,11 +34,6 @@ PHASES = [
     ("5 · The generator learns", "One G update: the fakes move along their arrows (as far as G's weights let "
      "them), and the game goes on.", {"heat", "real", "fake", "arrows", "manifold"}, "g"),
 ]
-
-
-def step_and_wait(run, part: str) -> None:
-    """One step of `part` ("d", "g", "both"), waiting (up to 3 s) until it is published so the page shows it."""
-    run.step_once(part, wait_s=3.0)
 
 
 def layers_ui() -> frozenset[str]:
@@ -57,12 +55,12 @@ def preview_ui(toy, show: frozenset[str]) -> None:
 def _draw_view(view, key: str, size: int, show: frozenset[str], title: str = "") -> None:
     if isinstance(view, PlaneView):
         df, spec = plane_chart(view, size=size, show=show, title=title)
-        st.vega_lite_chart(df, spec, key=f"{key}_plane", width="content", theme=None)
+        st.vega_lite_chart(None, with_data(df, spec), key=f"{key}_plane", width="content", theme=None)
     elif isinstance(view, LineView):
         df, spec = line_chart(view, width=size + 160, height=260, title=title)
-        st.vega_lite_chart(df, spec, key=f"{key}_line", theme=None)
+        st.vega_lite_chart(None, with_data(df, spec), key=f"{key}_line", theme=None)
         df, spec = discriminator_chart(view, width=size + 160, height=220, title="learned D(x) and the optimal D*")
-        st.vega_lite_chart(df, spec, key=f"{key}_d", theme=None)
+        st.vega_lite_chart(None, with_data(df, spec), key=f"{key}_d", theme=None)
     else:
         st.info("Only 1-D and 2-D data are drawn.")
 
@@ -74,11 +72,11 @@ def _recent_mean(values: list[float], n: int = 20) -> float:
 
 def _tiles(lane, speed: float | None, per_row: int = 2) -> None:
     """The key numbers of one lane, `per_row` tiles a row."""
-    view, hist, probes = lane.view, lane.history, lane.probes
+    view, hist = lane.view, lane.history
     tiles = [("Iteration", f"{lane.view_step:,}", "D steps, then G steps: one round of the game.")]
     if speed is not None:
         tiles.append(("Iter. / s", f"{speed:.0f}", "Iterations per second over the last few seconds."))
-    if isinstance(view, PlaneView) and view.modes is not None:
+    if getattr(view, "modes", None) is not None:
         m = view.modes
         tiles += [("Modes", f"{m.captured} / {m.total}", "Modes captured (PacGAN): with at least one "
                    "high-quality sample among 2,500."),
@@ -123,7 +121,7 @@ def _curves(lanes, stacked: bool = False, width: int = 520, height: int = 240) -
         else:
             merged, keys = _merged(lanes, "history", "g_loss")
             df, spec = history_chart(merged, keys, width=width, height=height, title="G loss", y_title="loss")
-        st.vega_lite_chart(df, spec, key="toy_losses", theme=None)
+        st.vega_lite_chart(None, with_data(df, spec), key="toy_losses", theme=None)
     with c2:
         if isinstance(first.view, PlaneView) and first.view.modes is not None:
             merged, keys = _merged(lanes, "probes", "modes")
@@ -136,42 +134,79 @@ def _curves(lanes, stacked: bool = False, width: int = 520, height: int = 240) -
         else:
             merged, keys = _merged(lanes, "history", "d_fake")
             df, spec = history_chart(merged, keys, width=width, height=height, title="mean D(G(z))", y_title="D")
-        st.vega_lite_chart(df, spec, key="toy_probe", theme=None)
+        st.vega_lite_chart(None, with_data(df, spec), key="toy_probe", theme=None)
 
 
 def live_ui(current_run, show: frozenset[str], running: bool, slow: bool) -> None:
+    """The game at 5 redraws a second and the curves once a second (the curves cost the browser most)."""
+    r = current_run()
+    lanes = r.snapshot(with_history=False).lanes
+    single = len(lanes) == 1
+    visible = slow_layers(show) if slow else show
+
     @st.fragment(run_every=REFRESH_S if running else None)
-    def panel() -> None:
+    def game() -> None:
         r = current_run()
         if r is None:
             return
         r.heartbeat()
-        snap = r.snapshot()
+        snap = r.snapshot(with_history=False)
         if (snap.state == RUNNING) != running:
             st.rerun()                       # started or stopped elsewhere: redraw buttons and refresh rate
         if snap.message and snap.state != RUNNING:
             (st.error if snap.state == "diverged" else st.info)(snap.message)
-        lanes = snap.lanes
-        visible = slow_layers(show) if slow else show
-        if len(lanes) == 1:
-            left, right = st.columns([1.45, 1], gap="small")
-            with left:
-                _draw_view(lanes[0].view, "lane0", PLANE_SIZES[1], visible)
-            with right:
-                _tiles(lanes[0], snap.steps_per_second if snap.state == RUNNING else None)
-                _curves(lanes, stacked=True, width=270, height=170)
+        speed = snap.steps_per_second if snap.state == RUNNING else None
+        if single:
+            _draw_view(snap.lanes[0].view, "lane0", PLANE_SIZES[1], visible)
+            st.caption(f"iteration {snap.lanes[0].view_step:,}" + (f" · {speed:.0f} / s" if speed else ""))
             return
-        else:
-            st.caption(f"{len(lanes)} recipes on the same data and seed, one step each in turn on one worker: "
-                       f"each trains at 1/{len(lanes)} of the speed it would alone.")
-            for i, (col, lane) in enumerate(zip(st.columns(len(lanes)), lanes)):
-                with col:
-                    st.markdown(f"**:material/circle: {lane.name.split(' · ')[-1]}**")
-                    _draw_view(lane.view, f"lane{i}", PLANE_SIZES[len(lanes)], visible)
-                    _tiles(lane, None)
-        _curves(lanes)
+        st.caption(f"{len(snap.lanes)} recipes on the same data and seed, one step each in turn on one worker: "
+                   f"each trains at 1/{len(snap.lanes)} of the speed it would alone.")
+        for i, (col, lane) in enumerate(zip(st.columns(len(snap.lanes)), snap.lanes)):
+            with col:
+                st.markdown(f"**:material/circle: {lane.name.split(' · ')[-1]}**")
+                _draw_view(lane.view, f"lane{i}", PLANE_SIZES[len(snap.lanes)], visible)
+                _tiles(lane, speed if i == 0 else None)
 
-    panel()
+    @st.fragment(run_every=NUMBERS_REFRESH_S if running else None)
+    def numbers() -> None:
+        r = current_run()
+        if r is not None:
+            snap = r.snapshot(with_history=False)
+            _tiles(snap.lanes[0], snap.steps_per_second if snap.state == RUNNING else None)
+
+    @st.fragment(run_every=CURVES_REFRESH_S if running else None)
+    def curves() -> None:
+        r = current_run()
+        if r is not None:
+            _curves(r.snapshot().lanes, stacked=single, width=270 if single else 520, height=170 if single else 240)
+
+    if not running and r.trainer is not None and r.trainer.step_count > 0:
+        downloads_ui(r)
+    if single:
+        left, right = st.columns([1.45, 1], gap="small")
+        with left:
+            game()
+        with right:
+            numbers()
+            curves()
+    else:
+        game()
+        curves()
+
+
+def downloads_ui(r) -> None:
+    """Each lane's checkpoint and its 2,500 samples as CSV (what `ganplay sample --out points.csv` writes)."""
+    cols = st.columns(2 * len(r.lanes))
+    for i, lane in enumerate(r.lanes):
+        label = lane.name.split(" · ")[-1] if len(r.lanes) > 1 else ""
+        name = f"ganplay-{lane.config.name.split(' · ')[0]}-{lane.config.train.loss}-it{lane.trainer.step_count}"
+        cols[2 * i].download_button(f"Checkpoint {label}".strip(), lambda i=i: r.checkpoint(i),
+                                    f"{name}.safetensors", on_click="ignore", width="stretch",
+                                    icon=":material/download:")
+        cols[2 * i + 1].download_button(f"Samples CSV {label}".strip(), lambda i=i: r.samples_csv(i),
+                                        f"{name}.csv", mime="text/csv", on_click="ignore", width="stretch",
+                                        icon=":material/download:")
 
 
 def slow_layers(show: frozenset[str]) -> frozenset[str]:
@@ -179,19 +214,19 @@ def slow_layers(show: frozenset[str]) -> frozenset[str]:
     return show & PHASES[phase][2]
 
 
-def slow_motion_ui(run, create_run) -> None:
+def slow_motion_ui(control) -> None:
     """The phase walk: a caption for the current phase and a Next button that performs its update."""
     ss = st.session_state
     ss.setdefault("toy_phase", 0)
 
     def advance() -> None:
-        r = run if run is not None and run.alive else create_run()
-        if r is None:
+        run = control.current()
+        if (run is None or not run.alive) and control.create() is None:
             return
         ss.toy_phase = (ss.toy_phase + 1) % len(PHASES)
         part = PHASES[ss.toy_phase][3]
         if part:
-            step_and_wait(r, part)
+            control.step(part)
 
     title, text, _, _ = PHASES[ss.toy_phase]
     c1, c2 = st.columns([4, 1])

@@ -36,7 +36,13 @@ def data_label(name: str) -> str:
     if name == THEORY:
         return "📐 From the Theory page"
     toy = TOYS[name]
-    return f"{toy.title} ({toy.dim}-D)"
+    return toy.title if f"{toy.dim}-D" in toy.title else f"{toy.title} ({toy.dim}-D)"
+
+
+def theory_link_params(p: Mixture) -> dict[str, str]:
+    """The URL parameters that hand the Theory page's p_data to the Toy lab (read by theory_distribution)."""
+    return {"data": THEORY, "recipe": "toy-1d", "mu": ",".join(f"{c.mu:g}" for c in p.components),
+            "sd": ",".join(f"{c.sigma:g}" for c in p.components), "w": ",".join(f"{w:.4g}" for w in p.weights)}
 
 
 def theory_distribution() -> Mixture | None:

@@ -1,22 +1,26 @@
-"""Vega-Lite charts for the Toy lab: pure functions from `PlaneView` / `LineView` / a history dict to `(data, spec)`.
+"""Vega-Lite charts for the Toy lab: pure functions from `PlaneView` / `LineView` / a history dict to
+`(datasets, spec)`, where datasets maps each layer's name to a DataFrame of its rows.
 
-    df, spec = plane_chart(view)
-    st.vega_lite_chart(df, spec, key="plane", width="content")     # keep the plane square
-    df, spec = line_chart(line); st.vega_lite_chart(df, spec, key="line")
+    datasets, spec = plane_chart(view)
+    st.vega_lite_chart(None, with_data(datasets, spec), key="plane", width="content")   # keep the plane square
 
 Why Vega-Lite and not plotly: the Toy page redraws several times a second, and `st.vega_lite_chart` updates the
 existing view in place when the spec is unchanged and only the data changes (see shared/docs/live-charts.md).
 So every spec here depends only on static things (kind of output, extent, size, shown layers, title) and never
-on data values: consecutive frames of one run give an identical spec. Each chart has one long-form DataFrame
-with a `layer` column, and each Vega-Lite layer picks its rows with a `datum.layer == '...'` filter. No inline
-data and no `datasets` in the specs; no streamlit here.
+on data values: consecutive frames of one run give an identical spec. Each layer reads its own named dataset
+(Streamlit sends named datasets as Arrow, apart from the spec); nothing filters rows in the browser, where
+Streamlit evaluates Vega expressions with a slow interpreter. The heatmap is one PNG image mark. Canvas
+rendering. No streamlit here.
 """
 from __future__ import annotations
 
+import base64
 import copy
+import io
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from ganplay.figures.theory import COLORS
 from ganplay.figures.training import running_mean
@@ -37,9 +41,6 @@ TOY_COLORS = {
     "heat": ["#9970AB", "#F7F7F7", "#5AAE61"],
 }
 PLANE_LAYERS = frozenset({"heat", "real", "fake", "arrows", "manifold"})
-PLANE_COLUMNS = ["layer", "x", "y", "x_end", "y_end", "value", "opacity", "angle", "capped"]
-LINE_COLUMNS = ["layer", "x", "y"]
-HISTORY_COLUMNS = ["layer", "series", "step", "value"]
 CONFIG = {
     "view": {"stroke": None},
     "axis": {"labelFontSize": 14, "titleFontSize": 16, "grid": True, "gridColor": "#E6E6E6"},
@@ -51,14 +52,19 @@ Y_AXIS_EXTENT = 56   # fixed room for y labels, so stacked line / discriminator 
 
 def _top(title: str, width: int, height: int, layers: list[dict], **extra) -> dict:
     spec = {"width": width, "height": height, "padding": {"left": 5, "top": 5, "right": 18, "bottom": 5},
-            "layer": layers, "config": copy.deepcopy(CONFIG), **extra}
+            "layer": layers, "config": copy.deepcopy(CONFIG), **extra,
+            # canvas, not SVG: redrawing thousands of marks five times a second as DOM nodes costs the browser
+            # most of a core (Streamlit switches to canvas by itself only past 2,000 rows a dataset)
+            "usermeta": {"embedOptions": {"renderer": "canvas"}}}
     if title:
         spec["title"] = title
     return spec
 
 
-def _only(layer: str) -> list[dict]:
-    return [{"filter": f"datum.layer == '{layer}'"}]
+def _named(layer: str) -> dict:
+    """A layer's data: its own named dataset (no filter over one long frame: Streamlit's frontend evaluates Vega
+    expressions with an interpreter, and filtering every row for every layer at 5 Hz cost most of a core)."""
+    return {"name": layer}
 
 
 def _q(field: str, domain=None, title=None, **scale) -> dict:
@@ -73,30 +79,49 @@ def _q(field: str, domain=None, title=None, **scale) -> dict:
     return enc
 
 
-def _frame(columns: list[str], **parts: dict) -> pd.DataFrame:
-    frames = [pd.DataFrame(part).reindex(columns=columns) for part in parts.values() if part is not None]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object if c in ("layer", "series") else float)
-                             for c in columns})
-    return pd.concat(frames, ignore_index=True)
+def _datasets(**parts: dict | None) -> dict[str, pd.DataFrame]:
+    """One DataFrame per layer, named by its `layer` value, holding only that layer's columns."""
+    out: dict[str, pd.DataFrame] = {}
+    for part in parts.values():
+        if part is None:
+            continue
+        part = dict(part)
+        name = part.pop("layer")
+        if isinstance(name, str):
+            out[name] = pd.DataFrame(part)
+        else:                                              # rows of several layers in one part
+            frame = pd.DataFrame({"layer": name, **part})
+            for key, rows in frame.groupby("layer", sort=False):
+                out[str(key)] = rows.drop(columns="layer").reset_index(drop=True)
+    return out
 
 
-def _edges(centres: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """(N+1,) cell bounds around (N,) sorted cell centres, so the rectangles tile the whole plane."""
-    c = np.asarray(centres, dtype=float)
-    if len(c) < 2:
-        return np.array([lo, hi], dtype=float)
-    if c[0] > c[-1]:                                     # a grid stored top-down, like an image
-        return _edges(c[::-1], lo, hi)[::-1]
-    mid = (c[1:] + c[:-1]) / 2
-    first, last = c[0] - (mid[0] - c[0]), c[-1] + (c[-1] - mid[-1])
-    # a grid that stops short of the extent: stretch the outer cells to the border
-    return np.concatenate([[min(first, lo)], mid, [max(last, hi)]])
+def with_data(datasets: dict[str, pd.DataFrame], spec: dict) -> dict:
+    """The spec with its datasets attached, for `st.vega_lite_chart(None, with_data(*chart))`: Streamlit moves
+    named datasets out of the spec into Arrow, so the spec it compares between frames stays the same."""
+    return {**spec, "datasets": datasets}
+
+
+def heat_image(heat: np.ndarray, probability: bool) -> tuple[str, float, float]:
+    """D's output on the (H, W) cell grid (row 0 = lowest y) as a PNG data URL coloured like the legend, and the
+    colour scale's (lo, hi): [0, 1] for a probability, else symmetric around 0 (a diverging critic score)."""
+    v = np.nan_to_num(np.asarray(heat, dtype=float), nan=0.5 if probability else 0.0)
+    if probability:
+        lo, hi, t = 0.0, 1.0, np.clip(v, 0.0, 1.0)
+    else:
+        m = max(float(np.abs(v).max()), 1e-9)
+        lo, hi, t = -m, m, 0.5 + 0.5 * v / m
+    stops = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in TOY_COLORS["heat"]], dtype=float)
+    pos = np.linspace(0.0, 1.0, len(stops))
+    rgb = np.stack([np.interp(t, pos, stops[:, k]) for k in range(3)], axis=-1)   # (H, W, 3)
+    image = np.ascontiguousarray(np.round(rgb[::-1]).astype(np.uint8))          # image rows run top-down
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), lo, hi
 
 
 def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLANE_LAYERS,
-                title: str = "") -> tuple[pd.DataFrame, dict]:
+                title: str = "") -> tuple[dict[str, pd.DataFrame], dict]:
     """The 2-D game, GAN Lab style: D's output as a heatmap, G's manifold, real and fake samples, G's arrows.
 
     Layers (bottom to top) and their `layer` values in the frame: "heat" (x, x_end, y, y_end = cell bounds,
@@ -112,23 +137,26 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
     X, Y = _q("x", (x0, x1), "x₁"), _q("y", (y0, y1), "x₂")
 
     if "heat" in show:
-        ex, ey = _edges(view.heat_x, x0, x1), _edges(view.heat_y, y0, y1)
-        w, h = len(ex) - 1, len(ey) - 1
-        ix, iy = np.tile(np.arange(w), h), np.repeat(np.arange(h), w)     # row-major over heat (H, W)
-        # each cell reaches 8 % into its neighbour: abutting anti-aliased rectangles show white seams
-        ox, oy = 0.08 * np.diff(ex), 0.08 * np.diff(ey)
-        parts["heat"] = {"layer": "heat", "x": ex[ix], "x_end": ex[ix + 1] + ox[ix], "y": ey[iy],
-                         "y_end": ey[iy + 1] + oy[iy],
-                         "value": np.asarray(view.heat, float).reshape(-1)}
+        # One image mark, not W x H rectangles: the browser draws (and smooths) a 30 x 30 PNG far faster than
+        # 900 marks five times a second. Two invisible rows carry the colour scale for the legend.
+        url, lo, hi = heat_image(view.heat, view.output == "probability")
+        parts["heat"] = {"layer": ["heat", "heat_scale", "heat_scale"], "x": [x0, x0, x0], "y": [y1, y0, y0],
+                         "url": [url, None, None], "value": [np.nan, lo, hi]}
         probability = view.output == "probability"
         colour = {"domain": [0.0, 1.0], "domainMid": 0.5} if probability else {"domainMid": 0.0}
         legend_title = "D(x)" if probability else "critic score"
         layers.append({
-            "transform": _only("heat"),
-            "mark": {"type": "rect", "strokeWidth": 0, "tooltip": False, "clip": True},
-            "encoding": {"x": X, "x2": {"field": "x_end"}, "y": Y, "y2": {"field": "y_end"},
+            "data": _named("heat"),
+            "mark": {"type": "image", "width": size, "height": size, "aspect": False, "align": "left",
+                     "baseline": "top", "smooth": True},
+            "encoding": {"x": X, "y": Y, "url": {"field": "url", "type": "nominal"}},
+        })
+        layers.append({
+            "data": _named("heat_scale"),
+            "mark": {"type": "point", "opacity": 0, "tooltip": False},
+            "encoding": {"x": X, "y": Y,
                          "color": {"field": "value", "type": "quantitative", "title": legend_title,
-                                   "scale": {**colour, "range": TOY_COLORS["heat"], "interpolate": "lab"},
+                                   "scale": {**colour, "range": TOY_COLORS["heat"], "interpolate": "rgb"},
                                    "legend": {"gradientLength": size // 3, "orient": "top",
                                               "direction": "horizontal"}}},
         })
@@ -140,7 +168,7 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
         parts["manifold"] = {"layer": "manifold", "x": seg[:, 0], "y": seg[:, 1], "x_end": seg[:, 2],
                              "y_end": seg[:, 3], "opacity": alpha}
         layers.append({
-            "transform": _only("manifold"),
+            "data": _named("manifold"),
             "mark": {"type": "rule", "color": TOY_COLORS["manifold"], "strokeWidth": 3, "clip": True},
             "encoding": {"x": X, "y": Y, "x2": {"field": "x_end"}, "y2": {"field": "y_end"},
                          "opacity": {"field": "opacity", "type": "quantitative", "scale": None}},
@@ -149,14 +177,14 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
     samples = [name for name in ("real", "fake") if name in show]
     for name, pts in (("real", real), ("fake", fake)):
         if name in show:
-            parts[name] = {"layer": name, "x": pts[:, 0], "y": pts[:, 1]}
-    if samples:
+            parts[name] = {"layer": name, "x": pts[:, 0], "y": pts[:, 1], "kind": name}
+    for name in samples:                 # one layer each, sharing one colour scale (and so one legend)
         layers.append({
-            "transform": [{"filter": {"field": "layer", "oneOf": samples}}],
+            "data": _named(name),
             "mark": {"type": "circle", "size": 70, "opacity": 0.95, "stroke": "white", "strokeWidth": 1.2,
                      "clip": True},
             "encoding": {"x": X, "y": Y,
-                         "color": {"field": "layer", "type": "nominal", "title": None,
+                         "color": {"field": "kind", "type": "nominal", "title": None,
                                    "scale": {"domain": samples, "range": [TOY_COLORS[n] for n in samples]},
                                    "legend": {"orient": "top", "symbolSize": 160}}},
         })
@@ -170,7 +198,7 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
                            "y_end": tip[:, 1], "angle": angle,
                            "capped": np.asarray(view.arrows_capped, bool).astype(float)}
         layers.append({
-            "transform": _only("arrows"),
+            "data": _named("arrows"),
             "mark": {"type": "rule", "color": TOY_COLORS["arrow"], "strokeWidth": 1.4, "clip": True},
             "encoding": {"x": X, "y": Y, "x2": {"field": "x_end"}, "y2": {"field": "y_end"},
                          # a capped arrow (shortened to stay readable) is dashed
@@ -178,14 +206,14 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
                                         "value": [1, 0]}},
         })
         layers.append({
-            "transform": _only("arrows"),
+            "data": _named("arrows"),
             "mark": {"type": "point", "shape": "triangle-up", "filled": True, "size": 30,
                      "color": TOY_COLORS["arrow"], "opacity": 1, "clip": True},
             "encoding": {"x": _q("x_end", (x0, x1), "x₁"), "y": _q("y_end", (y0, y1), "x₂"),
                          "angle": {"field": "angle", "type": "quantitative", "scale": None}},
         })
 
-    data = _frame(PLANE_COLUMNS, **parts)
+    data = _datasets(**parts)
     spec = _top(title, size, size, layers, autosize={"type": "pad"},
                 resolve={"scale": {"color": "independent"}, "legend": {"color": "independent"}})
     return data, spec
@@ -200,13 +228,12 @@ def _y_axis(title: str) -> dict:
 
 
 def line_chart(view: LineView, *, width: int = 720, height: int = 300,
-               title: str = "") -> tuple[pd.DataFrame, dict]:
+               title: str = "") -> tuple[dict[str, pd.DataFrame], dict]:
     """1-D densities: p_data (solid blue), p_g (vermillion; dashed when it is a kernel density estimate) and a
     rug of the fake samples along the bottom. Frame layers: "p_data", "p_g" (x, y) and "fake" (x)."""
     x = np.asarray(view.x, float)
     fake = np.asarray(view.fake, float).reshape(-1)
-    data = _frame(LINE_COLUMNS,
-                  p_data={"layer": "p_data", "x": x, "y": np.asarray(view.p_data, float)},
+    data = _datasets(p_data={"layer": "p_data", "x": x, "y": np.asarray(view.p_data, float)},
                   p_g={"layer": "p_g", "x": x, "y": np.asarray(view.p_g, float)},
                   fake={"layer": "fake", "x": fake})
     colour = {"field": "layer", "type": "nominal", "title": None,
@@ -214,12 +241,12 @@ def line_chart(view: LineView, *, width: int = 720, height: int = 300,
     y = {**_q("y", title=None, zero=True), "axis": _y_axis("density")}
     kde = view.p_g_method.startswith("kernel")
     layers = [
-        {"transform": _only("p_data"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},
+        {"data": _named("p_data"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},
          "encoding": {"x": _x_line(view), "y": y, "color": colour}},
-        {"transform": _only("p_g"),
+        {"data": _named("p_g"),
          "mark": {"type": "line", "strokeWidth": 3, "clip": True, **({"strokeDash": [8, 4]} if kde else {})},
          "encoding": {"x": _x_line(view), "y": y, "color": colour}},
-        {"transform": _only("fake"),
+        {"data": _named("fake"),
          "mark": {"type": "tick", "color": TOY_COLORS["gen"], "thickness": 1.5, "size": 12, "yOffset": -6,
                   "opacity": 0.7, "clip": True},
          "encoding": {"x": _x_line(view), "y": {"value": "height"}}},
@@ -228,7 +255,7 @@ def line_chart(view: LineView, *, width: int = 720, height: int = 300,
 
 
 def discriminator_chart(view: LineView, *, width: int = 720, height: int = 240,
-                        title: str = "") -> tuple[pd.DataFrame, dict]:
+                        title: str = "") -> tuple[dict[str, pd.DataFrame], dict]:
     """The learned D(x) (solid, dark) over the optimal D*(x) = p_data / (p_data + p_g) (green, dashed).
 
     For probability outputs y is fixed to [0, 1] with a dotted 1/2 line; for critic / score outputs only D(x) is
@@ -238,8 +265,7 @@ def discriminator_chart(view: LineView, *, width: int = 720, height: int = 240,
     x = np.asarray(view.x, float)
     probability = view.output == "probability"
     with_star = probability and view.d_star is not None
-    data = _frame(LINE_COLUMNS,
-                  d_learned={"layer": "d_learned", "x": x, "y": np.asarray(view.d_learned, float)},
+    data = _datasets(d_learned={"layer": "d_learned", "x": x, "y": np.asarray(view.d_learned, float)},
                   d_star={"layer": "d_star", "x": x, "y": np.asarray(view.d_star, float)} if with_star else None,
                   half={"layer": "half", "x": [np.nan], "y": [0.5]} if probability else None)
     names = ["D(x) learned", "D*(x) optimal"] if with_star else ["D(x) learned"]
@@ -252,13 +278,13 @@ def discriminator_chart(view: LineView, *, width: int = 720, height: int = 240,
         title = f"{title} — critic score (no D* for this loss)" if title else "critic score (no D* for this loss)"
 
     def curve(layer: str, name: str, **mark) -> dict:
-        return {"transform": [*_only(layer), {"calculate": f"'{name}'", "as": "series"}],
+        return {"data": _named(layer), "transform": [{"calculate": f"'{name}'", "as": "series"}],
                 "mark": {"type": "line", "strokeWidth": 3, "clip": True, **mark},
                 "encoding": {"x": _x_line(view), "y": y, "color": colour}}
 
     layers = []
     if probability:
-        layers.append({"transform": _only("half"),
+        layers.append({"data": _named("half"),
                        "mark": {"type": "rule", "color": TOY_COLORS["guide"], "strokeDash": [2, 3],
                                 "strokeWidth": 1.5},
                        "encoding": {"y": {"field": "y", "type": "quantitative"}}})
@@ -280,28 +306,35 @@ def _clipped(values: np.ndarray) -> np.ndarray:
 def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, str]], *, width: int = 720,
                   height: int = 260, title: str = "", y_title: str = "",
                   y_domain: tuple[float, float] | None = None,
-                  rules: list[tuple[float, str]] | tuple = ()) -> tuple[pd.DataFrame, dict]:
+                  rules: list[tuple[float, str]] | tuple = (), max_points: int = 300) -> tuple[dict[str, pd.DataFrame], dict]:
     """Live metric curves: each `(history key, label, colour)` in `keys` drawn raw (faint) with a trailing running
     mean (bold, window max(1, n // 25)) on top, plus horizontal `rules` (y value, label), e.g. log 2 or 1/2.
 
     Robust to what a live run records: non-finite values (NaN, inf) are dropped, and each series is clipped to
     its [1st, 99th] percentile band widened by 50 % on each side, so one early spike does not flatten the rest
-    of the curve. An empty history gives an empty frame and the same spec. Frame columns: layer ("raw" |
+    of the curve. Longer histories are thinned to about `max_points` points a series (after the running mean is
+    taken over all of them). An empty history gives an empty frame and the same spec. Frame columns: layer ("raw" |
     "mean" | "rule"), series (a label from `keys`), step, value.
     """
     steps = np.asarray(history.get("step", []), float)
-    parts = {}
+    # at most ~max_points points a series: the browser redraws every point on every update
+    every = max(1, -(-len(steps) // max_points))
+    parts: dict[str, dict] = {layer: {"layer": layer, "series": [], "step": [], "value": []}
+                              for layer in ("raw", "mean")}
     for key, label, _ in keys:
         values = np.asarray(history.get(key, []), float)
         n = min(len(values), len(steps))
         ok = np.isfinite(values[:n]) & np.isfinite(steps[:n])
         s, v = steps[:n][ok], _clipped(values[:n][ok])
-        parts[f"raw {label}"] = {"layer": "raw", "series": label, "step": s, "value": v}
-        parts[f"mean {label}"] = {"layer": "mean", "series": label, "step": s,
-                                  "value": running_mean(v, max(1, len(v) // 25))}
-    parts["rules"] = {"layer": "rule", "series": [label for _, label in rules], "step": np.nan,
+        mean = running_mean(v, max(1, len(v) // 25))            # over every point, then thinned with them
+        for layer, values_ in (("raw", v[::every]), ("mean", mean[::every])):
+            part = parts.setdefault(layer, {"layer": layer, "series": [], "step": [], "value": []})
+            part["series"] += [label] * len(values_)
+            part["step"] += list(s[::every])
+            part["value"] += list(values_)
+    parts["rules"] = {"layer": "rule", "series": [label for _, label in rules], "step": [np.nan] * len(rules),
                       "value": [float(v) for v, _ in rules]}
-    data = _frame(HISTORY_COLUMNS, **parts)
+    data = _datasets(**parts)
 
     colour = {"field": "series", "type": "nominal", "title": None,
               "scale": {"domain": [label for _, label, _ in keys], "range": [c for _, _, c in keys]},
@@ -310,17 +343,17 @@ def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, st
     y = {**(_q("value", y_domain) if y_domain is not None else _q("value", zero=False)),
          "axis": _y_axis(y_title or None)}
     layers = [
-        {"transform": _only("raw"), "mark": {"type": "line", "strokeWidth": 1, "opacity": 0.3, "clip": True},
+        {"data": _named("raw"), "mark": {"type": "line", "strokeWidth": 1, "opacity": 0.3, "clip": True},
          "encoding": {"x": x, "y": y, "color": colour}},
-        {"transform": _only("mean"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},
+        {"data": _named("mean"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},
          "encoding": {"x": x, "y": y, "color": colour}},
     ]
     if rules:
         layers += [
-            {"transform": _only("rule"),
+            {"data": _named("rule"),
              "mark": {"type": "rule", "color": TOY_COLORS["guide"], "strokeDash": [6, 4], "strokeWidth": 1.5},
              "encoding": {"y": y}},
-            {"transform": _only("rule"),
+            {"data": _named("rule"),
              "mark": {"type": "text", "color": TOY_COLORS["guide"], "align": "right", "baseline": "bottom",
                       "dx": -4, "dy": -3, "fontSize": 14},
              "encoding": {"x": {"value": "width"}, "y": y, "text": {"field": "series"}}},

@@ -1,15 +1,18 @@
 """What the Toy lab draws, computed from a trainer between steps: `PlaneView` (2-D data) and `LineView` (1-D).
 
-    view = plane_view(trainer, real)       # numpy arrays only; the figures in ganplay.figures.toy draw them
-    view = line_view(trainer, real)
+    view = plane_view(trainer, real, toy.extent, modes)   # numpy arrays only; ganplay.figures.toy draws them
+    view = line_view(trainer, toy, real, eval_z)
 
-Everything here is plain numpy so the UI layer never touches torch.
+The views hold plain numpy arrays, so the figures and the UI layer never touch torch. D and G are put in eval
+mode while a view is computed (no dropout noise in the picture) and restored afterwards.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 
 @dataclass
@@ -58,12 +61,10 @@ class LineView:
     real: np.ndarray               # (R,) real samples
     jsd: float                     # JSD(p_data, p_g) in nats, on the grid
     extent: tuple[float, float] = (0.0, 1.0)
+    modes: ModeStats | None = None
 
 
 # -- computing the views -------------------------------------------------------------------------------------
-import math  # noqa: E402  (kept beside the functions that need it)
-
-import torch  # noqa: E402
 
 HEAT_CELLS = 30            # D is drawn on a 30 x 30 grid of cell centres, as GAN Lab does
 MANIFOLD_2D = 21           # a 21 x 21 grid of 2-D noise pushed through G
@@ -215,7 +216,7 @@ def js_on_grid(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> float:
     return float(min(max(0.5 * (tp.sum() + tq.sum()) * dx, 0.0), math.log(2)))
 
 
-def line_view(trainer, toy, real: np.ndarray, eval_z: torch.Tensor) -> LineView:
+def line_view(trainer, toy, real: np.ndarray, eval_z: torch.Tensor, modes: ModeStats | None = None) -> LineView:
     """The 1-D game now: p_data, p_g, the learned D over D* = p_data / (p_data + p_g), and JSD."""
     m, t = trainer.config.model, trainer.config.train
     lo, hi = toy.extent[0]
@@ -240,4 +241,4 @@ def line_view(trainer, toy, real: np.ndarray, eval_z: torch.Tensor) -> LineView:
             d_star = t.real_label * np.where(p_data + p_g > 0, p_data / (p_data + p_g), np.nan)
     return LineView(step=trainer.step_count, x=x, p_data=p_data, p_g=p_g, p_g_method=method, d_learned=d_learned,
                     d_star=d_star, output=trainer.loss.output, fake=fake, real=np.asarray(real).ravel(),
-                    jsd=js_on_grid(p_data, p_g, x), extent=(lo, hi))
+                    jsd=js_on_grid(p_data, p_g, x), extent=(lo, hi), modes=modes)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ganplay import theory
 from ganplay.figures.theory import densities_figure, separation_figure
-from ganplay_app import theory_text, theory_ui
+from ganplay_app import theory_text, theory_ui, toy_ui
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
@@ -44,6 +44,8 @@ with chart_col:
 with metrics_col:
     theory_ui.metrics_ui(p_data, p_g)
 theory_text.optimal_discriminator_ui()
+st.page_link("ganplay_app/pages/toy_lab.py", label="Train a GAN on this p_data in the Toy lab, and watch its "
+             "learned D approach D*", icon=":material/scatter_plot:", query_params=toy_ui.theory_link_params(p_data))
 
 st.subheader("2 · Slide p_g onto p_data: JSD saturates, W1 keeps its slope", divider="gray")
 current = theory.separation(p_data, p_g)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ganplay.config import ConfigError
-from ganplay.live import ENDED, RUNNING, ServerBusy
+from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay.toy import TOYS, ToyDataError
+from ganplay.toy import TOYS
 from ganplay_app import resources, toy_panels, toy_ui
+from ganplay_app.run_ui import RunControl
 
 st.title("Toy lab: the game, made visible")
 ss = st.session_state
@@ -21,8 +21,17 @@ registry = resources.run_registry()
 run = registry.get(ss.get("toy_run_id"))
 
 
-def current_run():
-    return registry.get(ss.get("toy_run_id"))
+def new_run():
+    cfg = toy_ui.config_from_state(ss.toy_data.dim, ss.toy_data.name)
+    compare = toy_ui.compare_configs(cfg, ss.get("toy_compare", []))
+    if compare:
+        cfg = cfg.replace(name=f"{cfg.name} · {LOSSES[cfg.train.loss].title}")
+    ss.toy_phase = 0
+    return registry.create(cfg, ss.toy_data, compare=compare, threads=1, grid_every_s=0.15, max_frames=0)
+
+
+control = RunControl(registry, key="toy_run_id", create=new_run, error_key="toy_error")
+current_run = control.current
 
 
 def on_live_change() -> None:
@@ -53,62 +62,28 @@ if toy is None:
 ss.toy_data = toy
 
 
-def create_run():
-    try:
-        cfg = toy_ui.config_from_state(ss.toy_data.dim, ss.toy_data.name)
-        compare = toy_ui.compare_configs(cfg, ss.get("toy_compare", []))
-        new = registry.create(cfg.replace(name=f"{cfg.name} · {LOSSES[cfg.train.loss].title}") if compare else cfg,
-                              ss.toy_data, compare=compare, threads=1, grid_every_s=0.15, max_frames=0)
-    except (ConfigError, ToyDataError, ValueError, ServerBusy) as err:
-        ss.toy_error = str(err)
-        return None
-    ss.toy_error, ss.toy_run_id, ss.toy_phase = None, new.id, 0
-    return new
-
-
-def start() -> None:
-    r = current_run()
-    r = r if r is not None and r.alive else create_run()
-    if r is not None:
-        r.start()
-
-
-def step(part: str) -> None:
-    r = current_run()
-    r = r if r is not None and r.alive else create_run()
-    if r is not None:
-        toy_panels.step_and_wait(r, part)
-
-
-def reset() -> None:
-    r = current_run()
-    if r is not None:
-        registry.discard(r.id)
-    ss.pop("toy_run_id", None)
-
-
 state = run.state if run else None
 running = state == RUNNING
 slow = st.toggle("Slow motion: walk through one iteration phase by phase", key="toy_slow", disabled=running,
                  help="GAN Lab's slow-motion mode: G makes fakes, D judges, D learns, G's loss pushes each fake, "
                       "G learns.")
 cols = st.columns(6)
-cols[0].button("Resume" if state == "paused" else "Play", on_click=start, type="primary", width="stretch",
+cols[0].button("Resume" if state == "paused" else "Play", on_click=control.start, type="primary", width="stretch",
                disabled=running or slow or state in ENDED, icon=":material/play_arrow:")
-cols[1].button("Pause", on_click=lambda: current_run().pause(), disabled=not running, width="stretch",
+cols[1].button("Pause", on_click=control.pause, disabled=not running, width="stretch",
                icon=":material/pause:")
-cols[2].button("D step", on_click=step, args=("d",), disabled=running or slow or state in ENDED, width="stretch",
+cols[2].button("D step", on_click=control.step, args=("d",), disabled=running or slow or state in ENDED, width="stretch",
                help="One discriminator update alone.")
-cols[3].button("G step", on_click=step, args=("g",), disabled=running or slow or state in ENDED, width="stretch",
+cols[3].button("G step", on_click=control.step, args=("g",), disabled=running or slow or state in ENDED, width="stretch",
                help="One generator update alone.")
-cols[4].button("Iteration", on_click=step, args=("both",), disabled=running or slow or state in ENDED,
+cols[4].button("Iteration", on_click=control.step, args=("both",), disabled=running or slow or state in ENDED,
                width="stretch", help="D steps, then G steps, as set in the sidebar.")
-cols[5].button("Reset", on_click=reset, disabled=run is None, width="stretch", icon=":material/restart_alt:")
-if ss.get("toy_error"):
-    st.error(ss.toy_error)
+cols[5].button("Reset", on_click=control.reset, disabled=run is None, width="stretch", icon=":material/restart_alt:")
+if control.error():
+    st.error(control.error())
 
 if slow:
-    toy_panels.slow_motion_ui(run, create_run)
+    toy_panels.slow_motion_ui(control)
     run = current_run()
 if run is None:
     st.info("Press **Play** to train, or step through the game with **D step**, **G step** and **Iteration**. "

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ganplay.config import ConfigError
-from ganplay.data import DataError
 from ganplay.figures.training import d_outputs_figure, losses_figure
 from ganplay.images import png_bytes, upscale
-from ganplay.live import ENDED, RUNNING, ServerBusy
+from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
 from ganplay_app import resources
+from ganplay_app.run_ui import RunControl
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
 st.title("Training a GAN, live")
@@ -30,8 +29,15 @@ if run is not None:
     st.query_params["run"] = run.id            # a reloaded tab re-attaches to its run
 
 
-def current_run():
-    return registry.get(st.session_state.get("run_id"))
+def new_run():
+    name = st.session_state.tr_dataset
+    return registry.create(config_from_state(name), resources.dataset(name),
+                           max_steps=st.session_state.tr_steps or None)
+
+
+control = RunControl(registry, key="run_id", create=new_run, error_key="train_error",
+                     on_reset=lambda: st.query_params.pop("run", None))
+current_run = control.current
 
 
 def on_live_change() -> None:
@@ -39,43 +45,6 @@ def on_live_change() -> None:
     if r is not None and r.alive:
         ss = st.session_state
         r.set_hyperparameters(lr_g=float(ss.tr_lr_g), lr_d=float(ss.tr_lr_d), d_steps=int(ss.tr_d_steps))
-
-
-def create_run():
-    """A new run from the sidebar's recipe, or None with the reason kept for the page to show."""
-    try:
-        name = st.session_state.tr_dataset
-        new = registry.create(config_from_state(name), resources.dataset(name),
-                              max_steps=st.session_state.tr_steps or None)
-    except (ConfigError, ValueError, DataError, ServerBusy) as err:
-        st.session_state.train_error = str(err)
-        return None
-    st.session_state.train_error = None
-    st.session_state.run_id = new.id
-    return new
-
-
-def start() -> None:
-    r = current_run()
-    r = r if r is not None and r.alive else create_run()
-    if r is not None:
-        r.start()
-
-
-def step_once() -> None:
-    r = current_run()
-    r = r if r is not None and r.alive else create_run()
-    if r is None:
-        return
-    r.step_once(wait_s=3.0)                 # let the page show the new step, not the old one
-
-
-def reset() -> None:
-    r = current_run()
-    if r is not None:
-        registry.discard(r.id)
-    st.session_state.pop("run_id", None)
-    st.query_params.pop("run", None)
 
 
 locked = run is not None and run.alive
@@ -98,14 +67,14 @@ with st.expander(f"Loss: {loss.title}", expanded=False):
 state = run.state if run else None
 cols = st.columns(5)
 running = state == RUNNING
-cols[0].button("Resume" if state == "paused" else "Start", on_click=start, type="primary",
+cols[0].button("Resume" if state == "paused" else "Start", on_click=control.start, type="primary",
                disabled=running, width="stretch")
-cols[1].button("Pause", on_click=lambda: current_run().pause(), disabled=not running, width="stretch")
-cols[2].button("Step once", on_click=step_once, disabled=running, width="stretch")
-cols[3].button("Stop", on_click=lambda: current_run().stop(), disabled=not locked, width="stretch")
-cols[4].button("Reset", on_click=reset, disabled=run is None, width="stretch")
-if st.session_state.get("train_error"):
-    st.error(st.session_state.train_error)
+cols[1].button("Pause", on_click=control.pause, disabled=not running, width="stretch")
+cols[2].button("Step once", on_click=control.step, disabled=running, width="stretch")
+cols[3].button("Stop", on_click=control.stop, disabled=not locked, width="stretch")
+cols[4].button("Reset", on_click=control.reset, disabled=run is None, width="stretch")
+if control.error():
+    st.error(control.error())
 
 if run is None:
     st.info("Choose a recipe in the sidebar and press **Start**. The grid below will show the generator's "

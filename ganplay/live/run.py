@@ -1,24 +1,8 @@
-"""Live training runs: a Trainer on a worker thread, steered by events, watched through snapshots.
-
-    registry = RunRegistry(max_running=2)
-    run = registry.create(config, dataset, max_steps=2000)   # raises ServerBusy past the cap
-    run.start(); run.pause(); run.resume(); run.step_once(); run.stop()
-    snap = run.snapshot()          # a consistent copy: state, metrics history, the latest sample grid ...
-    run.heartbeat()                # the page calls this while someone watches
-
-    run = registry.create(ring_cfg, TOYS["ring8"], compare=[minimax_cfg])   # side by side: lanes on one worker
-    run.step_once("d")                                                       # one D update alone ("g": one G)
-    snap.lanes[1].view                                                       # a PlaneView / LineView per lane
-
-The worker never touches any UI. It publishes a lock-protected snapshot (bounded metric history, the current
-grid as uint8, a thinned timeline of earlier grids; for point data the Toy lab's view of the game and the
-mode / JSD probes). A run trains one or more *lanes* — the same data and seed under different recipes — one
-step each in turn, so side-by-side panels advance together. A watchdog pauses a run nobody has watched for
-`idle_pause_s` and stops it after `idle_stop_s`, freeing its models, so closed tabs do not train forever.
+"""A live training run: lanes (one Trainer each) stepped in turn on a worker thread, steered by events, watched
+through snapshots. See `ganplay.live` for the whole picture.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -29,37 +13,15 @@ import torch
 
 from ganplay.checkpoint import checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
-from ganplay.images import gif_bytes, make_grid
-from ganplay.toy.modes import mode_metrics
-from ganplay.toy.view import EVAL_SAMPLES, line_view, plane_view
+from ganplay.images import gif_bytes
+from ganplay.live.lane import Lane, LaneSnapshot
 from ganplay.trainer import StepMetrics, Trainer, TrainingDiverged
 
-METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm")
-PROBES = ("modes", "high_quality", "reverse_kl", "jsd")   # point data: measured at each redraw (NaN: not defined)
-PARTS = ("both", "d", "g")
-MAX_LANES = 4
-REAL_DOTS = (450, 2000)      # real samples drawn for 2-D / 1-D data (GAN Lab draws 450), from a fixed seed
-REAL_SEED = 12345
 READY, RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED, FAILED = (
     "ready", "running", "paused", "finished", "stopped", "diverged", "failed")
 ENDED = (FINISHED, STOPPED, DIVERGED, FAILED)
-
-
-class ServerBusy(RuntimeError):
-    """Too many runs are training at once on this server."""
-
-
-@dataclass
-class LaneSnapshot:
-    """One recipe of a run: its name, metrics, and what it draws now."""
-
-    name: str
-    config: RunConfig
-    history: dict[str, list[float]]      # "step" and each of METRICS, thinned to a bounded length
-    probes: dict[str, list[float]]       # point data: "step" and each of PROBES, measured at each redraw
-    view: object | None                  # image models: the grid (uint8); point models: a PlaneView / LineView
-    view_step: int
-    message: str = ""                    # why this lane stopped (it diverged), if it did
+PARTS = ("both", "d", "g")
+MAX_LANES = 4
 
 
 @dataclass
@@ -77,86 +39,6 @@ class RunSnapshot:
     message: str = ""
     config: RunConfig | None = None
     lanes: list[LaneSnapshot] = field(default_factory=list)
-
-
-class History:
-    """Columns of numbers keyed by name, one row per record, thinned by halves past `max_points` rows."""
-
-    def __init__(self, keys: tuple[str, ...], max_points: int):
-        self.keys, self.max_points = ("step",) + keys, max_points
-        self.columns: dict[str, list[float]] = {k: [] for k in self.keys}
-        self.stride = 1                      # keep every `stride`-th step
-
-    def add(self, step: int, values: dict) -> None:
-        if step % self.stride:
-            return
-        for key in self.keys:
-            self.columns[key].append(float(step if key == "step" else values[key]))
-        if len(self.columns["step"]) > self.max_points:
-            self.stride *= 2
-            keep = [i for i, s in enumerate(self.columns["step"]) if int(s) % self.stride == 0]
-            self.columns = {k: [v[i] for i in keep] for k, v in self.columns.items()}
-
-    def copy(self) -> dict[str, list[float]]:
-        return {k: list(v) for k, v in self.columns.items()}
-
-
-class Lane:
-    """A Trainer and what the page shows of it. For point data it also holds the fixed real dots it draws and
-    the fixed noise its probes use, so every redraw is comparable."""
-
-    def __init__(self, config: RunConfig, dataset, device, max_points: int):
-        self.config = config
-        self.name = config.name
-        self.trainer: Trainer | None = Trainer(config, dataset, device=device)   # validates the config
-        self.dataset = dataset
-        self.history = History(METRICS, max_points)
-        self.points = config.model.is_points
-        self.probes = History(PROBES, max_points)
-        self.frames: list[tuple[int, np.ndarray]] = []
-        self.message = ""
-        if self.points:
-            dim = config.model.data_shape[0]
-            self.real = dataset.sample(REAL_DOTS[dim == 1], torch.Generator().manual_seed(REAL_SEED)).numpy()
-            self.eval_z = self.trainer.noise(EVAL_SAMPLES, torch.Generator().manual_seed(config.train.seed + 2))
-        self.view, self.view_step = self.render(), 0
-
-    @property
-    def alive(self) -> bool:
-        return self.trainer is not None and not self.message
-
-    def render(self):
-        """What the page draws now: the sample grid, or the game on the plane / the line (with its probes)."""
-        t = self.trainer
-        if not self.points:
-            return make_grid(t.sample(), nrow=8)
-        modes = None
-        if getattr(self.dataset, "modes", None) is not None and self.dataset.mode_sigma is not None:
-            with torch.no_grad():
-                samples = t.sample(self.eval_z).numpy()
-            modes = mode_metrics(samples, self.dataset.modes, self.dataset.mode_sigma)
-        if self.config.model.data_shape == (2,):
-            view = plane_view(t, self.real, self.dataset.extent, modes)
-            jsd = float("nan")
-        elif self.config.model.data_shape == (1,):
-            view = line_view(t, self.dataset, self.real, self.eval_z)
-            jsd = view.jsd
-        else:
-            view, jsd = None, float("nan")
-        nan = float("nan")
-        self.probes.add(t.step_count, {
-            "modes": modes.captured if modes else nan, "high_quality": modes.high_quality if modes else nan,
-            "reverse_kl": modes.reverse_kl if modes else nan, "jsd": jsd})
-        return view
-
-    def snapshot(self) -> LaneSnapshot:
-        return LaneSnapshot(self.name, self.config, self.history.copy(), self.probes.copy(), self.view,
-                            self.view_step, self.message)
-
-
-def preview_view(config: RunConfig, dataset):
-    """What a new run of `config` would draw first (the untrained game), without starting anything."""
-    return Lane(config, dataset, "cpu", 1).view
 
 
 class TrainingRun:
@@ -365,13 +247,14 @@ class TrainingRun:
                 lane.trainer = None
 
     # -- reading ---------------------------------------------------------------------------------------------
-    def snapshot(self) -> RunSnapshot:
+    def snapshot(self, with_history: bool = True) -> RunSnapshot:
+        """A consistent copy of the run's state; without history, only the last 20 metric rows (cheap)."""
         with self._lock:
             recent = self._recent
             speed = ((recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0])
                      if len(recent) > 1 and recent[-1][0] > recent[0][0] else 0.0)
             trainer, first = self.trainer, self.lanes[0]
-            lanes = [lane.snapshot() for lane in self.lanes]
+            lanes = [lane.snapshot(with_history) for lane in self.lanes]
             return RunSnapshot(
                 run_id=self.id, state=self._state, step=trainer.step_count if trainer else first.view_step,
                 max_steps=self.max_steps, seconds=sum(l.trainer.seconds for l in self.lanes if l.trainer),
@@ -392,75 +275,18 @@ class TrainingRun:
                 raise RuntimeError("this run's models were freed")
             return checkpoint_bytes(t.config, t.generator, t.discriminator, t.record())
 
+    def samples_csv(self, lane: int = 0) -> bytes:
+        """A point lane's generator samples on its fixed evaluation noise (2,500 points) as CSV: x,y or x."""
+        from ganplay.toy import to_csv
+
+        with self._model_lock:
+            chosen = self.lanes[lane]
+            if chosen.trainer is None or not chosen.points:
+                raise RuntimeError("no point samples: the models were freed, or this lane makes images")
+            return to_csv(chosen.trainer.sample(chosen.eval_z).numpy()).encode()
+
     def timeline_gif(self, duration_ms: int = 250) -> bytes:
         with self._lock:
             first = self.lanes[0]
             frames = [g for _, g in first.frames] or [first.view]
         return gif_bytes(frames, duration_ms)
-
-
-class RunRegistry:
-    """Process-wide list of runs with a cap on how many train at once."""
-
-    def __init__(self, max_running: int | None = None, forget_after_s: float = 600.0):
-        # Server settings come from the environment: GANPLAY_MAX_RUNS (default 2), and the watchdog's
-        # GANPLAY_IDLE_PAUSE_S / GANPLAY_IDLE_STOP_S (defaults 300 s / 900 s: hidden tabs throttle timers).
-        self.max_running = max_running or int(os.environ.get("GANPLAY_MAX_RUNS", "2"))
-        self.forget_after_s = forget_after_s
-        self.idle_pause_s = float(os.environ.get("GANPLAY_IDLE_PAUSE_S", "300"))
-        self.idle_stop_s = float(os.environ.get("GANPLAY_IDLE_STOP_S", "900"))
-        self._runs: dict[str, TrainingRun] = {}
-        self._lock = threading.Lock()
-
-    def create(self, config: RunConfig, dataset, **kwargs) -> TrainingRun:
-        with self._lock:
-            self._prune()
-            busy = sum(r.alive for r in self._runs.values())
-            if busy >= self.max_running:
-                raise ServerBusy(f"The server is busy: {busy} training run{'s' if busy > 1 else ''} already "
-                                 f"going (the limit is {self.max_running}). Try again when one stops.")
-            kwargs.setdefault("threads", self.threads_per_run)
-            kwargs.setdefault("idle_pause_s", self.idle_pause_s)
-            kwargs.setdefault("idle_stop_s", self.idle_stop_s)
-            run = TrainingRun(config, dataset, **kwargs)
-            self._runs[run.id] = run
-            return run
-
-    @property
-    def threads_per_run(self) -> int:
-        """Torch threads per run so that all runs at the cap together use the cores, no more (contended
-        thread pools collapse)."""
-        return max(1, (os.cpu_count() or 2) // self.max_running)
-
-    def get(self, run_id: str | None) -> TrainingRun | None:
-        with self._lock:
-            return self._runs.get(run_id) if run_id else None
-
-    def discard(self, run_id: str) -> None:
-        with self._lock:
-            run = self._runs.pop(run_id, None)
-        if run is not None:
-            run.stop()
-            run.free()
-
-    def running(self) -> int:
-        with self._lock:
-            return sum(r.alive for r in self._runs.values())
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        for run in self._runs.values():
-            if run.alive and now - run.last_seen > run.idle_stop_s:   # e.g. created, never started, tab gone
-                run._end(STOPPED, "Stopped: nobody watched this run for a while.", free=True)
-        for run_id, run in list(self._runs.items()):
-            if not run.alive and run.ended_at is not None and now - run.ended_at > self.forget_after_s:
-                run.free()
-                del self._runs[run_id]
-
-    def stop_all(self) -> None:
-        with self._lock:
-            runs = list(self._runs.values())
-        for run in runs:
-            run.stop()
-        for run in runs:
-            run.join(5.0)

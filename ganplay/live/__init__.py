@@ -1,0 +1,28 @@
+"""Live training runs: a Trainer on a worker thread, steered by events, watched through snapshots.
+
+    registry = RunRegistry(max_running=2)
+    run = registry.create(config, dataset, max_steps=2000)   # raises ServerBusy past the cap
+    run.start(); run.pause(); run.resume(); run.step_once(); run.stop()
+    snap = run.snapshot()          # a consistent copy: state, metrics history, the latest sample grid ...
+    run.heartbeat()                # the page calls this while someone watches
+
+    run = registry.create(ring_cfg, TOYS["ring8"], compare=[minimax_cfg])   # side by side: lanes on one worker
+    run.step_once("d")                                                       # one D update alone ("g": one G)
+    snap.lanes[1].view                                                       # a PlaneView / LineView per lane
+
+The worker never touches any UI. It publishes a lock-protected snapshot (bounded metric history, the current
+grid as uint8, a thinned timeline of earlier grids; for point data the Toy lab's view of the game and the
+mode / JSD probes). A run trains one or more *lanes* — the same data and seed under different recipes — one
+step each in turn, so side-by-side panels advance together. A watchdog pauses a run nobody has watched for
+`idle_pause_s` and stops it after `idle_stop_s`, freeing its models, so closed tabs do not train forever.
+"""
+from ganplay.live.lane import METRICS, PROBES, History, Lane, LaneSnapshot, preview_view
+from ganplay.live.registry import RunRegistry, ServerBusy
+from ganplay.live.run import (DIVERGED, ENDED, FAILED, FINISHED, MAX_LANES, PARTS, PAUSED, READY, RUNNING,
+                              STOPPED, RunSnapshot, TrainingRun)
+
+__all__ = [
+    "DIVERGED", "ENDED", "FAILED", "FINISHED", "MAX_LANES", "METRICS", "PARTS", "PAUSED", "PROBES", "READY",
+    "RUNNING", "STOPPED", "History", "Lane", "LaneSnapshot", "RunRegistry", "RunSnapshot", "ServerBusy",
+    "TrainingRun", "preview_view",
+]
