@@ -18,7 +18,7 @@ LANE_COLORS = ["#0072B2", "#D55E00", "#009E73", "#7B3294"]
 REFRESH_S = 0.2                      # five redraws a second while training
 NUMBERS_REFRESH_S = 0.5             # the tiles beside it: twice a second
 CURVES_REFRESH_S = 1.0               # the curves: once a second (the browser's costliest redraw per point)
-PLANE_SIZES = {1: 420, 2: 380, 3: 290, 4: 240}
+PLANE_SIZES = {1: 420, 2: 290, 3: 290, 4: 290}      # side by side: two planes a row, each fits half the page
 LAYER_NAMES = {"heat": "D's output", "real": "real", "fake": "fake", "arrows": "G's push", "manifold": "manifold"}
 
 # GAN Lab's slow-motion phases (five per iteration here): what to watch, which layers to show, what to do.
@@ -162,11 +162,15 @@ def live_ui(current_run, show: frozenset[str], running: bool, slow: bool) -> Non
             return
         st.caption(f"{len(snap.lanes)} recipes on the same data and seed, one step each in turn on one worker: "
                    f"each trains at 1/{len(snap.lanes)} of the speed it would alone.")
-        for i, (col, lane) in enumerate(zip(st.columns(len(snap.lanes)), snap.lanes)):
-            with col:
-                st.markdown(f"**:material/circle: {lane.name.split(' · ')[-1]}**")
-                _draw_view(lane.view, f"lane{i}", PLANE_SIZES[len(snap.lanes)], visible)
-                _tiles(lane, speed if i == 0 else None)
+        for row in range(0, len(snap.lanes), 2):
+            for col, i in zip(st.columns(2, gap="medium"), range(row, min(row + 2, len(snap.lanes)))):
+                lane = snap.lanes[i]
+                with col:
+                    colour = LANE_COLORS[i]
+                    st.markdown(f"<span style='color:{colour}'>●</span> **{lane.name.split(' · ')[-1]}**",
+                                unsafe_allow_html=True)
+                    _draw_view(lane.view, f"lane{i}", PLANE_SIZES[len(snap.lanes)], visible)
+                    _tiles(lane, speed if i == 0 else None, per_row=4)
 
     @st.fragment(run_every=NUMBERS_REFRESH_S if running else None)
     def numbers() -> None:
@@ -197,16 +201,17 @@ def live_ui(current_run, show: frozenset[str], running: bool, slow: bool) -> Non
 
 def downloads_ui(r) -> None:
     """Each lane's checkpoint and its 2,500 samples as CSV (what `ganplay sample --out points.csv` writes)."""
-    cols = st.columns(2 * len(r.lanes))
-    for i, lane in enumerate(r.lanes):
-        label = lane.name.split(" · ")[-1] if len(r.lanes) > 1 else ""
-        name = f"ganplay-{lane.config.name.split(' · ')[0]}-{lane.config.train.loss}-it{lane.trainer.step_count}"
-        cols[2 * i].download_button(f"Checkpoint {label}".strip(), lambda i=i: r.checkpoint(i),
-                                    f"{name}.safetensors", on_click="ignore", width="stretch",
-                                    icon=":material/download:")
-        cols[2 * i + 1].download_button(f"Samples CSV {label}".strip(), lambda i=i: r.samples_csv(i),
-                                        f"{name}.csv", mime="text/csv", on_click="ignore", width="stretch",
-                                        icon=":material/download:")
+    with st.expander("Download the nets and their samples", icon=":material/download:"):
+        for i, lane in enumerate(r.lanes):
+            if lane.trainer is None:
+                continue
+            name = f"ganplay-{lane.config.name.split(' · ')[0]}-{lane.config.train.loss}-it{lane.trainer.step_count}"
+            c0, c1, c2 = st.columns([2, 1, 1], vertical_alignment="center")
+            c0.markdown(f"**{lane.name.split(' · ')[-1]}**, iteration {lane.trainer.step_count:,}")
+            c1.download_button("Checkpoint", lambda i=i: r.checkpoint(i), f"{name}.safetensors",
+                               on_click="ignore", width="stretch", key=f"toy_ckpt{i}")
+            c2.download_button("Samples (CSV)", lambda i=i: r.samples_csv(i), f"{name}.csv", mime="text/csv",
+                               on_click="ignore", width="stretch", key=f"toy_csv_dl{i}")
 
 
 def slow_layers(show: frozenset[str]) -> frozenset[str]:

@@ -30,11 +30,11 @@ DRAW_CELLS = 41
 
 def data_label(name: str) -> str:
     if name == DRAWN:
-        return "✏️ Your drawing"
+        return "Your own: draw it"
     if name == UPLOADED:
-        return "📄 Your CSV file"
+        return "Your own: a CSV file"
     if name == THEORY:
-        return "📐 From the Theory page"
+        return "From the Theory page (1-D)"
     toy = TOYS[name]
     return toy.title if f"{toy.dim}-D" in toy.title else f"{toy.title} ({toy.dim}-D)"
 
@@ -81,11 +81,13 @@ def data_ui(locked: bool) -> str:
     options = list(TOYS) + [DRAWN, UPLOADED]
     if theory_distribution() is not None:
         options.append(THEORY)
-    if "data" not in st.session_state:      # first draw: the URL's choice, else the Theory page's, else the ring
+    ss = st.session_state
+    if ss.get("toy_data_choice") not in options:   # first draw: the URL's choice, else the Theory page's, else ring8
         wanted = st.query_params.get("data")
-        st.session_state["data"] = wanted if wanted in options else (THEORY if THEORY in options else "ring8")
-    choice = st.selectbox("Data", options, format_func=data_label, key="data", bind="query-params",
-                          disabled=locked)
+        ss.toy_data_choice = wanted if wanted in options else (THEORY if THEORY in options else "ring8")
+    # The URL holds the registry name (a bound selectbox would write its label there): set here, read above.
+    choice = st.selectbox("Data", options, format_func=data_label, key="toy_data_choice", disabled=locked)
+    st.query_params["data"] = choice
     if choice in TOYS:
         st.caption(f"{TOYS[choice].summary} *Source: {TOYS[choice].source}.*")
     return choice
@@ -100,6 +102,7 @@ def recipe_ui(locked: bool, on_live_change) -> tuple[RunConfig, list[str]]:
         load_preset_into_state(st.query_params.get("recipe", "toy-ring")
                                if st.query_params.get("recipe") in TOY_PRESET_NAMES else "toy-ring")
     ss = st.session_state
+    st.query_params["recipe"] = ss.toy_preset
     st.selectbox("Recipe", list(TOY_PRESET_NAMES), key="toy_preset", on_change=_on_preset_change,
                  disabled=locked, help="Toy recipes; toy-ring and toy-grid are the benchmark ones (bench/).")
     st.caption(PRESETS[ss.toy_preset].description)

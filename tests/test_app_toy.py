@@ -62,7 +62,11 @@ def frames(chart) -> dict:
 
 
 def layer(data: dict, name: str):
-    """The rows of one layer (a named dataset, or the main data's rows whose `layer` is `name`)."""
+    """The rows of one layer (a named dataset, or the main data's rows whose `layer` is `name`); "real" and
+    "fake" are the rows of the plane's samples dataset of that kind."""
+    if name in ("real", "fake") and "samples" in data:
+        samples = data["samples"]
+        return samples[samples["kind"] == name]
     if name in data:
         return data[name]
     main = data.get("")
@@ -81,7 +85,7 @@ def plane_charts(at) -> list[tuple[dict, dict]]:
 
 def test_page_opens_on_a_preview_of_the_untrained_game(app):
     at = app()
-    assert at.session_state["data"] == "ring8" and at.session_state["toy_preset"] == "toy-ring"
+    assert at.session_state["toy_data_choice"] == "ring8" and at.session_state["toy_preset"] == "toy-ring"
     assert "toy_run_id" not in at.session_state                 # nothing trains before a button is pressed
     assert "Press **Play** to train" in at.info[0].value
     (spec, data), = plane_charts(at)
@@ -147,7 +151,7 @@ def test_a_drawn_distribution_is_what_the_run_trains_on(app):
     drawn = np.array([[-1.0, -1.0], [1.0, 1.0], [1.0, -1.0], [-1.0, 1.0]])
     at = app()
     at.session_state["toy_drawn"] = drawn
-    at.selectbox(key="data").select("drawn").run()
+    at.selectbox(key="toy_data_choice").select("drawn").run()
     assert not at.exception
     assert "4 points so far." in [c.value for c in at.caption]
     click(at, "Iteration")
@@ -164,7 +168,7 @@ def test_a_drawn_distribution_is_what_the_run_trains_on(app):
 
 def test_a_bad_csv_says_why_and_a_good_one_trains(app):
     at = app()
-    at.selectbox(key="data").select("uploaded").run()
+    at.selectbox(key="toy_data_choice").select("uploaded").run()
     assert at.file_uploader(key="toy_csv").label.startswith("A CSV file")
     at.file_uploader(key="toy_csv").set_value(("bad.csv", b"x,y\n1,2\n3,oops\n", "text/csv")).run()
     assert not at.exception
@@ -191,8 +195,8 @@ def test_the_theory_pages_link_opens_the_toy_lab_on_its_p_data(app):
     assert query == {"data": "theory", "recipe": "toy-1d", "mu": "-3,3", "sd": "0.8,0.8", "w": "0.5,0.5"}
 
     at = app(**query)                                       # what following the link opens
-    assert at.session_state["data"] == "theory" and at.session_state["toy_preset"] == "toy-1d"
-    assert at.selectbox(key="data").options[-1] == "📐 From the Theory page"
+    assert at.session_state["toy_data_choice"] == "theory" and at.session_state["toy_preset"] == "toy-1d"
+    assert at.selectbox(key="toy_data_choice").options[-1] == "From the Theory page (1-D)"
     assert len(charts(at)) == 2 and not plane_charts(at)     # the line: densities, and D against D*
     click(at, "Iteration")
     lane = the_run(at).snapshot().lanes[0]
@@ -204,8 +208,8 @@ def test_the_theory_pages_link_opens_the_toy_lab_on_its_p_data(app):
 
 def test_the_theory_option_needs_the_theory_pages_parameters(app):
     at = app(data="theory")                                  # no mu / sd / w: nothing to build p_data from
-    assert "📐 From the Theory page" not in at.selectbox(key="data").options
-    assert at.session_state["data"] == "ring8" and len(plane_charts(at)) == 1
+    assert "From the Theory page (1-D)" not in at.selectbox(key="toy_data_choice").options
+    assert at.session_state["toy_data_choice"] == "ring8" and len(plane_charts(at)) == 1
 
 
 def missing_fields(spec: dict, data: dict) -> list[str]:

@@ -175,12 +175,12 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
         })
 
     samples = [name for name in ("real", "fake") if name in show]
-    for name, pts in (("real", real), ("fake", fake)):
-        if name in show:
-            parts[name] = {"layer": name, "x": pts[:, 0], "y": pts[:, 1], "kind": name}
-    for name in samples:                 # one layer each, sharing one colour scale (and so one legend)
+    if samples:                          # real and fake in one dataset and one layer: one legend for both
+        pts = np.concatenate([real if name == "real" else fake for name in samples])
+        kinds = np.concatenate([np.full(len(real if name == "real" else fake), name) for name in samples])
+        parts["samples"] = {"layer": "samples", "x": pts[:, 0], "y": pts[:, 1], "kind": kinds}
         layers.append({
-            "data": _named(name),
+            "data": _named("samples"),
             "mark": {"type": "circle", "size": 70, "opacity": 0.95, "stroke": "white", "strokeWidth": 1.2,
                      "clip": True},
             "encoding": {"x": X, "y": Y,
@@ -233,12 +233,16 @@ def line_chart(view: LineView, *, width: int = 720, height: int = 300,
     rug of the fake samples along the bottom. Frame layers: "p_data", "p_g" (x, y) and "fake" (x)."""
     x = np.asarray(view.x, float)
     fake = np.asarray(view.fake, float).reshape(-1)
-    data = _datasets(p_data={"layer": "p_data", "x": x, "y": np.asarray(view.p_data, float)},
-                  p_g={"layer": "p_g", "x": x, "y": np.asarray(view.p_g, float)},
-                  fake={"layer": "fake", "x": fake})
-    colour = {"field": "layer", "type": "nominal", "title": None,
+    p_data = np.asarray(view.p_data, float)
+    data = _datasets(p_data={"layer": "p_data", "x": x, "y": p_data, "kind": "p_data"},
+                     p_g={"layer": "p_g", "x": x, "y": np.asarray(view.p_g, float), "kind": "p_g"},
+                     fake={"layer": "fake", "x": fake})
+    colour = {"field": "kind", "type": "nominal", "title": None,
               "scale": {"domain": ["p_data", "p_g"], "range": [TOY_COLORS["data"], TOY_COLORS["gen"]]}}
-    y = {**_q("y", title=None, zero=True), "axis": _y_axis("density")}
+    # y up to 2.5 x p_data's peak (fixed by the data, so the spec stays put while p_g moves): a narrow spike of
+    # p_g (a generator squeezing its mass) is clipped rather than flattening p_data to the floor
+    top = 2.5 * float(np.nanmax(p_data)) if len(p_data) and np.nanmax(p_data) > 0 else 1.0
+    y = {**_q("y", (0.0, round(top, 6)), None), "axis": _y_axis("density")}
     kde = view.p_g_method.startswith("kernel")
     layers = [
         {"data": _named("p_data"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},

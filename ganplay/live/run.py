@@ -63,6 +63,7 @@ class TrainingRun:
         self._one_step = threading.Event()
         self._stepped = threading.Event()      # set when a single step has been published
         self._one_part = "both"
+        self._stale = False                    # trained since the last redraw
         self._pending: dict = {}
         self._thread: threading.Thread | None = None
         self._state, self._message = READY, ""
@@ -151,6 +152,8 @@ class TrainingRun:
                     break
                 single = self._one_step.is_set()
                 if not (self._go.is_set() or single):
+                    if self._stale:                      # paused between redraws: show where it stopped
+                        self._redraw()
                     self._go.wait(0.1)
                     continue
                 part = self._one_part if single else "both"
@@ -163,10 +166,10 @@ class TrainingRun:
                     step = self.trainer.step_count
                     done = self.max_steps is not None and step >= self.max_steps
                     redraw = single or done or now - last_view >= self.grid_every_s
-                    views = [lane.render() if lane.trainer is not None else lane.view for lane in self.lanes] \
-                        if redraw else None
+                    views = self._render_all() if redraw else None
                     if redraw:
                         last_view = now
+                    self._stale = not redraw
                 self._one_step.clear()
                 self._publish(results, views, step, now, counted=part == "both")
                 if single:
@@ -177,6 +180,20 @@ class TrainingRun:
                     self._end(FINISHED, f"Finished {step} steps.")
         except Exception as err:  # noqa: BLE001 - a worker must report, not vanish
             self._end(FAILED, f"The run failed: {type(err).__name__}: {err}")
+
+    def _render_all(self) -> list:
+        """Every lane's picture now (called with the model lock held); a stopped lane keeps its last one."""
+        return [lane.render() if lane.alive else lane.view for lane in self.lanes]
+
+    def _redraw(self) -> None:
+        with self._model_lock:
+            if self.trainer is None:
+                return
+            views, step = self._render_all(), self.trainer.step_count
+        with self._lock:
+            for lane, view in zip(self.lanes, views):
+                lane.view, lane.view_step = view, lane.trainer.step_count if lane.trainer else step
+        self._stale = False
 
     def _step_lane(self, lane: Lane, part: str) -> StepMetrics | None:
         """One step of one lane; a lane that diverges keeps its last picture and stops, the others go on."""

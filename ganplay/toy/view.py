@@ -171,8 +171,10 @@ def plane_view(trainer, real: np.ndarray, extent, modes: ModeStats | None = None
         heat = _d_output(trainer, cells).reshape(HEAT_CELLS, HEAT_CELLS)
         lines = manifold(trainer)
     size = max(x1 - x0, y1 - y0)
-    arrows = ARROW_SCALE * size * size * push
-    length = np.linalg.norm(arrows, axis=1)
+    # float64, and inf kept finite: a diverging run's push can overflow float32, and inf / inf would erase it
+    arrows = np.nan_to_num(ARROW_SCALE * size * size * push.astype(np.float64), nan=0.0, posinf=1e300,
+                           neginf=-1e300)
+    length = np.hypot(arrows[:, 0] / 2, arrows[:, 1] / 2) * 2                       # no overflow at 1e300
     cap = ARROW_CAP * size
     capped = length > cap
     arrows[capped] *= (cap / length[capped])[:, None]

@@ -86,9 +86,12 @@ if slow:
     toy_panels.slow_motion_ui(control)
     run = current_run()
 if run is None:
+    picture = ("The plane shows D's verdict everywhere (green: real, purple: fake), the real and fake samples, "
+               "and an arrow on each fake: where the generator's loss pushes it." if toy.dim == 2 else
+               "Above: p_data and the generator's p_g. Below: the discriminator D(x) it learns, drawn over the "
+               "optimal D*(x) = p_data / (p_data + p_g) for the current p_g.")
     st.info("Press **Play** to train, or step through the game with **D step**, **G step** and **Iteration**. "
-            "The plane shows D's verdict everywhere (green: real, purple: fake), the real and fake samples, "
-            "and an arrow on each fake: where the generator's loss pushes it.")
+            + picture)
     toy_panels.preview_ui(toy, show)
     st.stop()
 

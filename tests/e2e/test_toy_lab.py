@@ -124,7 +124,7 @@ def test_play_redraws_the_plane_then_pause_and_d_step(laptop):
 
 def test_a_bad_csv_is_refused_in_words_and_a_good_one_trains(laptop):
     page = laptop("toy_lab")
-    choose(page, "Data", "📄 Your CSV file")
+    choose(page, "Data", "Your own: a CSV file")
     uploader = page.locator('input[type="file"]')
     uploader.set_input_files(files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": b"x,y\n1,2\n3,oops\n"}])
     page.get_by_text("That file cannot be used").wait_for(timeout=30_000)
@@ -177,14 +177,14 @@ def test_the_theory_pages_link_opens_the_toy_lab_with_its_p_data(laptop):
     settle(page)
     arrived = parse_qs(urlsplit(page.url).query)
     assert all(arrived[k] == handed[k] for k in ("mu", "sd", "w")), page.url
-    assert combobox(page, "Data").input_value() == "📐 From the Theory page"
+    assert combobox(page, "Data").input_value() == "From the Theory page (1-D)"
     assert combobox(page, "Recipe").input_value() == "toy-1d"
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 2    # the line: densities, D against D*
     assert_no_exception(page)
     shot(page, "toy-lab-from-theory")
     page.reload()
     settle(page)
-    assert combobox(page, "Data").input_value() == "📐 From the Theory page"
+    assert combobox(page, "Data").input_value() == "From the Theory page (1-D)"
 
 
 def test_a_data_choice_in_the_url_survives_a_reload(laptop):
