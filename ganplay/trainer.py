@@ -2,8 +2,14 @@
 
     trainer = Trainer(preset("lecture"), load_dataset("mnist"))
     for _ in range(1000):
-        metrics = trainer.step()           # D update(s), then one G update; returns a StepMetrics
+        metrics = trainer.step()           # d_steps D updates, then g_steps G updates; returns a StepMetrics
     grid = trainer.sample()                # G(fixed noise), (64, C, S, S) in [-1, 1]
+
+    toy = Trainer(preset("toy-ring"), TOYS["ring8"])   # the same loop on points: (B, 2) batches
+    toy.train_d(); toy.train_g()           # one D update alone, one G update alone (the Toy lab's step buttons)
+
+Real batches come from a data source (`ganplay.data.source`): images at the model's size and channels, or
+points drawn from a toy distribution; the loop does not know which.
 
 The trainer neither prints nor writes files: callers (CLI, app, benchmarks) decide what to show and save.
 An update whose loss or gradient is NaN/inf is not applied (a D update already made in the same step stays);

@@ -9,6 +9,7 @@ import pytest
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
+from ganplay.presets import preset
 from ganplay.theory import SITUATIONS
 from ganplay.toy import LineView
 from ganplay.trainer import POINT_SAMPLE_COUNT
@@ -97,7 +98,8 @@ def test_page_opens_on_a_preview_of_the_untrained_game(app):
 def test_iteration_trains_one_iteration(app):
     at = click(app(), "Iteration")
     t = the_run(at).trainer
-    assert (t.step_count, t.d_updates, t.g_updates) == (1, 1, 1)
+    recipe = preset("toy-ring").train                      # the page's default recipe
+    assert (t.step_count, t.d_updates, t.g_updates) == (1, recipe.d_steps, recipe.g_steps)
     assert tiles(at, "Iteration") == ["1"] and tiles(at, "Modes") == ["0 / 8"]
     assert 0.0 <= float(tiles(at, "D(x)")[0]) <= 1.0 and 0.0 <= float(tiles(at, "D(G(z))")[0]) <= 1.0
     assert the_run(at).state == "paused" and button(at, "Resume").disabled is False

@@ -310,8 +310,10 @@ def test_manifold_segments():
     segs, opacity = manifold(trainer)
     assert segs.shape == (2 * 21 * 20, 4) and opacity.shape == (2 * 21 * 20,)
     assert opacity.min() >= 0.05 and opacity.max() == 1.0
-    # the first segment runs from G(-3, -3) to G(-3, -2.7): the corner of the z grid and its neighbour
-    ends = trainer.sample(torch.tensor([[-3.0, -3.0], [-3.0, -2.7]])).numpy()
+    # the first segment runs from the corner of the z grid to its neighbour: G(lo, lo) to G(lo, lo + step), with
+    # the grid over [-1, 1] for uniform noise and [-3, 3] for normal noise
+    lo = -1.0 if SMALL_RING.model.prior == "uniform" else -3.0
+    ends = trainer.sample(torch.tensor([[lo, lo], [lo, lo - lo / 10]])).numpy()
     np.testing.assert_allclose(segs[0], ends.ravel(), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(segs[1:20, :2], segs[:19, 2:])           # one row of the grid: a polyline
 
@@ -371,11 +373,12 @@ def test_side_by_side_lanes_step_together(runs):
     a, b = run.lanes
     assert not same(params(a.trainer.generator), params(b.trainer.generator))  # same start, different losses
 
-    step_and_wait(run, "d", lambda r: all(lane.trainer.d_updates == 4 for lane in r.lanes))
-    step_and_wait(run, "g", lambda r: all(lane.trainer.g_updates == 4 for lane in r.lanes))
+    d, g = 3 * SMALL_RING.train.d_steps + 1, 3 * SMALL_RING.train.g_steps + 1     # 3 iterations, then one each
+    step_and_wait(run, "d", lambda r: all(lane.trainer.d_updates == d for lane in r.lanes))
+    step_and_wait(run, "g", lambda r: all(lane.trainer.g_updates == g for lane in r.lanes))
     snap = run.snapshot()
     for lane, live in zip(snap.lanes, run.lanes):
-        assert live.trainer.step_count == 3 and (live.trainer.d_updates, live.trainer.g_updates) == (4, 4)
+        assert live.trainer.step_count == 3 and (live.trainer.d_updates, live.trainer.g_updates) == (d, g)
         assert lane.history["step"] == [1.0, 2.0, 3.0]                      # partial steps add no history row
         assert lane.view_step == 3
     assert run.state == PAUSED
