@@ -33,7 +33,7 @@ from ganplay.models.mlp import Dropout
 
 SAMPLE_COUNT = 64      # the fixed evaluation noise batch: an 8 x 8 grid
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-POINT_SAMPLE_COUNT = 250   # for point data: the fake dots the Toy lab draws (GAN Lab draws 150)
+POINT_SAMPLE_COUNT = 200   # for point data: the fake dots the Toy lab draws, each with its arrow (GAN Lab: 150)
 
 
 class TrainingDiverged(RuntimeError):

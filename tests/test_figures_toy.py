@@ -108,10 +108,9 @@ def test_specs_carry_no_data():
 def test_plane_rows_per_layer():
     df, spec = plane_chart(plane())
     counts = df["layer"].value_counts().to_dict()
-    assert counts == {"heat": 1, "heat_scale": 2, "samples": R + F, "manifold": M, "arrows": F}
-    samples = layers(df, "samples")
-    assert samples["kind"].value_counts().to_dict() == {"real": R, "fake": F}
-    fake = samples[samples["kind"] == "fake"]
+    assert counts == {"heat": 1, "heat_scale": 2, "real": R, "fake": F, "manifold": M, "arrows": F}
+    assert set(layers(df, "real")["kind"]) == {"real"} and set(layers(df, "fake")["kind"]) == {"fake"}
+    fake = layers(df, "fake")
     arrows = layers(df, "arrows")
     np.testing.assert_allclose(arrows[["x", "y"]].to_numpy(), fake[["x", "y"]].to_numpy())
     np.testing.assert_allclose(arrows["x_end"] - arrows["x"], plane().arrows[:, 0])
@@ -129,11 +128,11 @@ def test_plane_rows_per_layer():
 
 def test_heat_colour_scales():
     _, spec = plane_chart(plane())
-    scale = spec["layer"][1]["encoding"]["color"]["scale"]
+    scale = spec["layer"][1]["encoding"]["fill"]["scale"]
     assert scale["domain"] == [0.0, 1.0] and scale["domainMid"] == 0.5
-    assert spec["layer"][1]["encoding"]["color"]["title"] == "D(x)"
+    assert spec["layer"][1]["encoding"]["fill"]["title"] == "D(x)"
     df, spec = plane_chart(plane(output="critic"))
-    colour = spec["layer"][1]["encoding"]["color"]
+    colour = spec["layer"][1]["encoding"]["fill"]
     assert colour["scale"]["domainMid"] == 0 and "domain" not in colour["scale"]
     assert colour["title"] == "critic score"
     m = np.abs(plane(output="critic").heat).max()                     # a symmetric scale around 0
@@ -155,7 +154,7 @@ def test_show_removes_layers():
     df, spec = plane_chart(plane(), show=frozenset({"heat", "real", "fake", "manifold"}))
     assert "arrows" not in set(df["layer"]) and "'arrows'" not in json.dumps(spec)
     df, spec = plane_chart(plane(), show=frozenset({"fake"}))
-    assert set(df["layer"]) == {"samples"} and set(df["kind"]) == {"fake"} and len(spec["layer"]) == 1
+    assert set(df["layer"]) == {"fake"} and len(spec["layer"]) == 1
     df, spec = plane_chart(plane(), show=frozenset({"real"}))
     assert "heat" not in set(df["layer"]) and "image" not in json.dumps(spec)
     df, _ = plane_chart(plane(segments=False))

@@ -18,8 +18,8 @@ from ganplay.losses import LOSSES, gradient_penalty
 from ganplay.models import build_models, sample_latent
 from ganplay.presets import preset
 from ganplay.toy import MODE_SAMPLES, TOYS, LineView, PlaneView, mode_metrics, parse_csv
-from ganplay.toy.view import (ARROW_CAP, ARROW_SCALE, generator_push, js_on_grid, line_view, manifold, plane_view,
-                              pushforward_density)
+from ganplay.toy.view import (ARROW_CAP, ARROW_SCALE, MANIFOLD_2D, generator_push, js_on_grid, line_view,
+                              manifold, plane_view, pushforward_density)
 from ganplay.trainer import POINT_SAMPLE_COUNT, Trainer
 from tests.test_cli import assert_user_error, ganplay
 
@@ -308,14 +308,15 @@ def test_line_view_d_star_and_densities():
 def test_manifold_segments():
     trainer = Trainer(SMALL_RING, RING, device="cpu")
     segs, opacity = manifold(trainer)
-    assert segs.shape == (2 * 21 * 20, 4) and opacity.shape == (2 * 21 * 20,)
+    n = MANIFOLD_2D                                         # an n x n noise grid: n rows and n columns of n - 1
+    assert segs.shape == (2 * n * (n - 1), 4) and opacity.shape == (2 * n * (n - 1),)
     assert opacity.min() >= 0.05 and opacity.max() == 1.0
     # the first segment runs from the corner of the z grid to its neighbour: G(lo, lo) to G(lo, lo + step), with
     # the grid over [-1, 1] for uniform noise and [-3, 3] for normal noise
     lo = -1.0 if SMALL_RING.model.prior == "uniform" else -3.0
-    ends = trainer.sample(torch.tensor([[lo, lo], [lo, lo - lo / 10]])).numpy()
+    ends = trainer.sample(torch.tensor([[lo, lo], [lo, lo - 2 * lo / (n - 1)]])).numpy()
     np.testing.assert_allclose(segs[0], ends.ravel(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(segs[1:20, :2], segs[:19, 2:])           # one row of the grid: a polyline
+    np.testing.assert_array_equal(segs[1:n - 1, :2], segs[:n - 2, 2:])     # one row of the grid: a polyline
 
     one = Trainer(SMALL_RING.replace(**{"model.latent_dim": 1}), RING, device="cpu")
     segs1, opacity1 = manifold(one)

@@ -153,9 +153,10 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
         })
         layers.append({
             "data": _named("heat_scale"),
-            "mark": {"type": "point", "opacity": 0, "tooltip": False},
+            "mark": {"type": "point", "opacity": 0, "tooltip": False, "filled": True},
+            # the fill channel, so the dots below keep the colour channel (and its one legend) to themselves
             "encoding": {"x": X, "y": Y,
-                         "color": {"field": "value", "type": "quantitative", "title": legend_title,
+                         "fill": {"field": "value", "type": "quantitative", "title": legend_title,
                                    "scale": {**colour, "range": TOY_COLORS["heat"], "interpolate": "rgb"},
                                    "legend": {"gradientLength": size // 3, "orient": "top",
                                               "direction": "horizontal"}}},
@@ -175,12 +176,13 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
         })
 
     samples = [name for name in ("real", "fake") if name in show]
-    if samples:                          # real and fake in one dataset and one layer: one legend for both
-        pts = np.concatenate([real if name == "real" else fake for name in samples])
-        kinds = np.concatenate([np.full(len(real if name == "real" else fake), name) for name in samples])
-        parts["samples"] = {"layer": "samples", "x": pts[:, 0], "y": pts[:, 1], "kind": kinds}
+    for name in samples:
+        # real and fake in datasets of their own: the real dots do not change between frames, and the browser
+        # skips a dataset whose bytes are unchanged. One colour scale shared by both layers: one legend.
+        pts = real if name == "real" else fake
+        parts[name] = {"layer": name, "x": pts[:, 0], "y": pts[:, 1], "kind": name}
         layers.append({
-            "data": _named("samples"),
+            "data": _named(name),
             "mark": {"type": "circle", "size": 70, "opacity": 0.95, "stroke": "white", "strokeWidth": 1.2,
                      "clip": True},
             "encoding": {"x": X, "y": Y,
@@ -215,7 +217,7 @@ def plane_chart(view: PlaneView, *, size: int = 560, show: frozenset[str] = PLAN
 
     data = _datasets(**parts)
     spec = _top(title, size, size, layers, autosize={"type": "pad"},
-                resolve={"scale": {"color": "independent"}, "legend": {"color": "independent"}})
+                resolve={"scale": {"color": "shared"}, "legend": {"color": "shared"}})
     return data, spec
 
 

@@ -67,7 +67,7 @@ class LineView:
 # -- computing the views -------------------------------------------------------------------------------------
 
 HEAT_CELLS = 30            # D is drawn on a 30 x 30 grid of cell centres, as GAN Lab does
-MANIFOLD_2D = 21           # a 21 x 21 grid of 2-D noise pushed through G
+MANIFOLD_2D = 16           # a 16 x 16 grid of 2-D noise pushed through G (480 segments to redraw)
 MANIFOLD_1D = 201          # points of 1-D noise pushed through G
 ARROW_SCALE = 0.01         # arrow = ARROW_SCALE * L^2 * (-dL_G/dx), L the plot's size (unit-free on any extent);
                            # fixed for the whole run, so a vanishing gradient shows as shrinking arrows
