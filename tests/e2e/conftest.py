@@ -95,18 +95,19 @@ def browser():
 def open_page(browser, server):
     """open_page("training") -> a Playwright page on that app page, script finished, no exception shown."""
     contexts = []
-
-    def opener(path: str = ""):
-        context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{server.url}/{path}")
-        settle(page)
-        return page
-
-    yield opener
+    yield lambda path="": new_app_page(browser, server, path, {"width": 1500, "height": 1100}, contexts)
     for context in contexts:
         context.close()
+
+
+def new_app_page(browser, server, path: str, viewport: dict, contexts: list):
+    """A page on `path` in a fresh browser context (kept in `contexts` for closing), script finished."""
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
+    contexts.append(context)
+    page = context.new_page()
+    page.goto(f"{server.url}/{path}")
+    settle(page)
+    return page
 
 
 def settle(page, timeout: float = 60_000) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, settle
+from tests.e2e.conftest import assert_no_exception, new_app_page, settle
 from tests.e2e.conftest import shot as page_shot
 from tests.e2e.test_pages import wait_until
 
@@ -21,16 +21,7 @@ def laptop(browser, server):
     """laptop("toy_lab") -> a page at 1280 x 720, the script finished, no exception shown. Each test's run is
     discarded (Reset) at the end, so the server's two-run cap is free for the next test."""
     contexts = []
-
-    def opener(path: str):
-        context = browser.new_context(viewport=LAPTOP)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(f"{server.url}/{path}")
-        settle(page)
-        return page
-
-    yield opener
+    yield lambda path: new_app_page(browser, server, path, LAPTOP, contexts)
     for context in contexts:
         for page in context.pages:
             reset = page.get_by_role("button", name="Reset")
