@@ -73,13 +73,22 @@ def combobox(page, label: str):
 
 
 def choose(page, label: str, *options: str) -> None:
-    """Pick `options` in the selectbox or multiselect labelled `label`: open it, click each option's text."""
-    combobox(page, label).click()
+    """Pick `options` in the selectbox or multiselect labelled `label`: open it, type the option's text (so the
+    option is in the list's visible part) and click it; a list that did not open on a busy machine is reopened."""
     for option in options:
-        page.get_by_role("option", name=option, exact=True).click()
-    if len(options) > 1:
+        for attempt in range(3):
+            box = combobox(page, label)
+            box.click()
+            page.keyboard.type(option)
+            try:
+                page.get_by_role("option", name=option, exact=True).click(timeout=10_000)
+                break
+            except Exception:                 # noqa: BLE001 - Playwright's timeout: close the list, try again
+                if attempt == 2:
+                    raise
+                page.keyboard.press("Escape")
         page.keyboard.press("Escape")         # a multiselect stays open after its picks
-    settle(page)
+        settle(page)
 
 
 def test_play_redraws_the_plane_then_pause_and_d_step(laptop):
