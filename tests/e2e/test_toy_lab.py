@@ -93,6 +93,8 @@ def choose(page, label: str, *options: str) -> None:
 
 def test_play_redraws_the_plane_then_pause_and_d_step(laptop):
     page = laptop("toy_lab")
+    # Vega's code loads on first use, after the script has finished: wait for the chart, then count
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 1       # the untrained preview
     press_for_a_run(page, "Play")
     wait_until(lambda: iterations(page) and iterations(page)[0] >= 5)
@@ -153,7 +155,7 @@ def test_side_by_side_draws_every_lane(laptop):
     settle(page)
     assert page.get_by_text(re.compile(r"^3 recipes on the same data and seed")).count() == 1
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    assert charts.count() == 5                                   # three planes, then the losses and modes
+    wait_until(lambda: charts.count() == 5)                      # three planes, then the losses and modes
     for i in range(3):
         assert plane_pixels(page, i)
     shot(page, "toy-lab-side-by-side")
@@ -179,7 +181,7 @@ def test_the_theory_pages_link_opens_the_toy_lab_with_its_p_data(laptop):
     assert all(arrived[k] == handed[k] for k in ("mu", "sd", "w")), page.url
     assert combobox(page, "Data").input_value() == "From the Theory page (1-D)"
     assert combobox(page, "Recipe").input_value() == "toy-1d"
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 2    # the line: densities, D against D*
+    wait_until(lambda: page.locator('[data-testid="stVegaLiteChart"]').count() == 2)   # the line: densities, D vs D*
     assert_no_exception(page)
     shot(page, "toy-lab-from-theory")
     page.reload()
