@@ -33,7 +33,7 @@ def time_to_recognizable(name: str, seed: int, dataset, holdout, classifier, lim
     """Train until recognizable or `limit` training seconds; return when it got there (None: not within limit)."""
     cfg = preset(name).with_overrides(list(overrides)).replace(**{"train.seed": seed})
     trainer = Trainer(cfg, dataset, device="cpu")
-    sampler = generator_sampler(trainer.generator, cfg.model)
+    sampler = generator_sampler(trainer.sampler, cfg.model)
     trained, next_check, report, reached = 0.0, every, None, None
     while trained < limit:
         start = time.perf_counter()

@@ -67,7 +67,7 @@ def save_checkpoint(path: str | os.PathLike, trainer=None, *, config: RunConfig 
                     half: bool = False) -> Path:
     """Write a checkpoint atomically. Pass a Trainer, or config + generator (+ discriminator)."""
     if trainer is not None:
-        config, generator = trainer.config, trainer.generator
+        config, generator = trainer.config, trainer.sampler   # the weight average when g_ema is on
         discriminator = trainer.discriminator if include_discriminator else None
         record = {**trainer.record(), **(record or {})}
     if config is None or generator is None:

@@ -115,6 +115,8 @@ class TrainConfig:
     real_label: float = 1.0           # < 1: one-sided label smoothing of D's real targets
     clip_value: float = 0.01          # weight clipping bound for the "wgan" loss
     gp_weight: float = 10.0           # gradient penalty weight for the "wgan-gp" loss
+    g_ema: float = 0.0                # > 0: keep an exponential moving average of G's weights with this decay
+                                      # (e.g. 0.99); samples and checkpoints then come from the average
     reuse_fake: bool = False          # G's update scores the D step's fakes again (seeds 002, 004) instead of new ones
     precision: str = "float32"        # "bfloat16": forward passes under autocast; weights, Adam and losses stay fp32;
                                       # "auto": bfloat16 where the device has fast bf16 kernels, else float32

@@ -18,6 +18,7 @@ all draw from the trainer's own generator, so a seed repeats a run on the CPU bi
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -105,6 +106,8 @@ def validate_run(config: RunConfig) -> None:
     for betas in (t.betas_g, t.betas_d):
         if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
             raise ConfigError(f"Adam betas must be two numbers in [0, 1), got {betas}")
+    if not 0 <= t.g_ema < 1:
+        raise ConfigError(f"the generator's weight-average decay must be in [0, 1) (0 = off), got {t.g_ema}")
     if not 1 <= t.d_steps <= 100:
         raise ConfigError(f"D steps per G step must be between 1 and 100, got {t.d_steps}")
     if not 1 <= t.g_steps <= 100:
@@ -136,6 +139,9 @@ class Trainer:
         for m in self.discriminator.modules():
             if isinstance(m, Dropout):
                 m.generator = self.rng if self.device.type == "cpu" else None
+        # G's weights averaged over its updates (Yazici et al. 2019; StyleGAN's and BigGAN's "G_ema"): the
+        # average does not train, it smooths out the oscillation of the game, and every sample comes from it.
+        self.generator_ema = (copy.deepcopy(self.generator).requires_grad_(False) if train.g_ema > 0 else None)
         self.opt_g = self._optimizer(self.generator, train.optimizer, train.lr_g, train.betas_g)
         self.opt_d = self._optimizer(self.discriminator, train.optimizer_d or train.optimizer, train.lr_d,
                                      train.betas_d)
@@ -192,6 +198,11 @@ class Trainer:
         return self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"]
 
     # -- sampling --------------------------------------------------------------------------------------------
+    @property
+    def sampler(self) -> torch.nn.Module:
+        """The generator samples and checkpoints come from: G's weight average when `g_ema` is on, else G."""
+        return self.generator_ema if self.generator_ema is not None else self.generator
+
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """z from the configured prior, (n, latent_dim)."""
         return sample_latent(self.config.model, n, generator or self.rng).to(self.device)
@@ -205,12 +216,13 @@ class Trainer:
         """G(z) in eval mode, on the CPU, (n, *sample_shape); defaults to the run's fixed noise batch."""
         z = self.fixed_z if z is None else z.to(self.device)
         y = self.fixed_y if y is None and z is self.fixed_z else y
-        was_training = self.generator.training
-        self.generator.eval()
+        G = self.sampler
+        was_training = G.training
+        G.eval()
         try:
-            return self.generator(z, y).float().cpu()
+            return G(z, y).float().cpu()
         finally:
-            self.generator.train(was_training)
+            G.train(was_training)
 
     # -- one step --------------------------------------------------------------------------------------------
     def step(self) -> StepMetrics:
@@ -294,8 +306,21 @@ class Trainer:
         g_norm = _grad_norm(G)
         self._check_finite("generator", g_loss, g_norm)
         self.opt_g.step()
-        self._last.update(g_loss=g_loss.detach(), g_norm=g_norm)
         self.g_updates += 1
+        if self.generator_ema is not None:
+            self._update_average()
+        self._last.update(g_loss=g_loss.detach(), g_norm=g_norm)
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        """avg <- avg + (1 - decay) (G - avg), the decay warming up as (1 + n) / (10 + n) over the first G
+        updates so the average forgets the random start quickly; batch-norm statistics are copied from G."""
+        n = self.g_updates
+        decay = min(self.config.train.g_ema, (1 + n) / (10 + n))
+        avg, live = self.generator_ema, self.generator
+        torch._foreach_lerp_(list(avg.parameters()), list(live.parameters()), 1.0 - decay)
+        for b_avg, b_live in zip(avg.buffers(), live.buffers()):
+            b_avg.copy_(b_live)
 
     def _finish(self, start: float, d: int, g: int, count: bool = True) -> StepMetrics:
         last = self._last

@@ -22,7 +22,8 @@ from ganplay.trainer import OPTIMIZERS
 
 DRAWN, UPLOADED, THEORY = "drawn", "uploaded", "theory"
 ACTIVATIONS = ["relu", "leaky_relu", "elu", "tanh"]
-BATCH_SIZES = [16, 32, 64, 128, 150, 256, 512, 1024]
+BATCH_SIZES = [16, 32, 64, 128, 150, 256, 384, 512, 1024]
+EMA_DECAYS = [0.0, 0.9, 0.98, 0.99, 0.995, 0.999]
 LIVE_KEYS = ("toy_lr_g", "toy_lr_d", "toy_d_steps", "toy_g_steps")
 DRAW_EXTENT = 2.0            # the drawing pad spans [-2, 2]^2
 DRAW_CELLS = 41
@@ -68,7 +69,7 @@ def load_preset_into_state(name: str) -> None:
         "toy_d_width": m.discriminator.hidden[0], "toy_act": m.generator.activation, "toy_latent": m.latent_dim,
         "toy_prior": m.prior, "toy_opt_g": t.optimizer, "toy_opt_d": t.optimizer_d or t.optimizer,
         "toy_lr_g": t.lr_g, "toy_lr_d": t.lr_d, "toy_d_steps": t.d_steps, "toy_g_steps": t.g_steps,
-        "toy_batch": t.batch_size, "toy_real_label": t.real_label, "toy_seed": t.seed,
+        "toy_batch": t.batch_size, "toy_real_label": t.real_label, "toy_seed": t.seed, "toy_g_ema": t.g_ema,
     })
 
 
@@ -134,6 +135,11 @@ def recipe_ui(locked: bool, on_live_change) -> tuple[RunConfig, list[str]]:
         n2.selectbox("D optimiser", list(OPTIMIZERS), key="toy_opt_d", disabled=locked)
         n1.slider("Real label", 0.5, 1.0, step=0.05, key="toy_real_label", disabled=locked)
         n2.number_input("Seed", 0, 2**31 - 1, key="toy_seed", disabled=locked)
+        n1.selectbox("Average G's weights", EMA_DECAYS, key="toy_g_ema", disabled=locked,
+                     format_func=lambda d: "off" if d == 0 else f"decay {d:g}",
+                     help="Draw the fakes from a running average of G's weights (an exponential moving "
+                          "average, as StyleGAN and BigGAN sample): the game still moves G, the average "
+                          "smooths out its oscillation.")
     return config_from_state(), list(compare)
 
 
@@ -152,6 +158,7 @@ def config_from_state(dim: int | None = None, dataset: str | None = None) -> Run
         "train.lr_g": float(ss.toy_lr_g), "train.lr_d": float(ss.toy_lr_d), "train.d_steps": int(ss.toy_d_steps),
         "train.g_steps": int(ss.toy_g_steps), "train.batch_size": int(ss.toy_batch),
         "train.real_label": float(ss.toy_real_label), "train.seed": int(ss.toy_seed),
+        "train.g_ema": float(ss.get("toy_g_ema", base.train.g_ema)),
         "train.dataset": dataset or base.train.dataset,
     })
 

@@ -189,6 +189,55 @@ def test_toy_ganlab_preset_is_sgd_with_two_d_steps():
     assert trainer.sample().abs().max() <= 1.0                  # GAN Lab's tanh output
 
 
+# -- the generator's weight average (train.g_ema) ------------------------------------------------------------------
+def test_the_weight_average_is_the_warmed_up_moving_average_of_g():
+    cfg = SMALL_RING.replace(**{"train.g_ema": 0.9})
+    trainer = Trainer(cfg, RING, device="cpu")
+    w0 = params(trainer.generator)
+    assert same(params(trainer.generator_ema), w0)                 # the average starts at G's initial weights
+    trainer.step()
+    w1 = params(trainer.generator)
+    # first G update: decay min(0.9, (1 + 1) / (10 + 1)) = 2/11, so avg = 2/11 w0 + 9/11 w1
+    for a, x0, x1 in zip(trainer.generator_ema.parameters(), w0, w1):
+        torch.testing.assert_close(a, 2 / 11 * x0 + 9 / 11 * x1, rtol=1e-6, atol=1e-7)
+    for _ in range(30):
+        trainer.step()
+    averages = params(trainer.generator_ema)
+    trainer.step()                                                    # n = 32: decay (1 + 32) / (10 + 32) < 0.9
+    for a, a_prev, x in zip(trainer.generator_ema.parameters(), averages, trainer.generator.parameters()):
+        torch.testing.assert_close(a, 33 / 42 * a_prev + 9 / 42 * x, rtol=1e-5, atol=1e-6)
+    assert trainer.g_updates == 32
+
+
+def test_the_average_does_not_change_the_game_only_what_is_sampled(tmp_path):
+    def run(g_ema):
+        trainer = Trainer(SMALL_RING.replace(**{"train.g_ema": g_ema}), RING, device="cpu")
+        for _ in range(50):
+            trainer.step()
+        return trainer
+
+    plain, averaged = run(0.0), run(0.99)
+    assert plain.generator_ema is None and plain.sampler is plain.generator
+    # the same G and D weights bit for bit: the average draws no random numbers and feeds nothing back
+    assert same(params(plain.generator), params(averaged.generator))
+    assert same(params(plain.discriminator), params(averaged.discriminator))
+    with torch.no_grad():
+        expected = averaged.generator_ema(averaged.fixed_z)
+    assert torch.equal(averaged.sample(), expected)                  # samples come from the average...
+    assert not torch.allclose(averaged.sample(), plain.sample())      # ...which is not G itself
+    path = save_checkpoint(tmp_path / "avg.safetensors", averaged)
+    ckpt = load_checkpoint(path)
+    assert ckpt.config.train.g_ema == 0.99
+    with torch.no_grad():
+        assert torch.equal(ckpt.generator(averaged.fixed_z), expected)   # the checkpoint holds the average
+
+
+@pytest.mark.parametrize("decay", [1.0, -0.1])
+def test_a_weight_average_decay_outside_0_1_is_refused_in_words(decay):
+    with pytest.raises(ConfigError, match=re.escape("weight-average decay must be in [0, 1)")):
+        Trainer(SMALL_RING.replace(**{"train.g_ema": decay}), RING, device="cpu")
+
+
 @pytest.mark.parametrize("changes, words", [
     ({"train.optimizer": "lbfgs"}, "optimizer must be one of adam, rmsprop, sgd"),
     ({"train.optimizer_d": "adagrad"}, "optimizer must be one of adam, rmsprop, sgd"),

@@ -290,7 +290,7 @@ class TrainingRun:
             t = self.lanes[lane].trainer
             if t is None:
                 raise RuntimeError("this run's models were freed")
-            return checkpoint_bytes(t.config, t.generator, t.discriminator, t.record())
+            return checkpoint_bytes(t.config, t.sampler, t.discriminator, t.record())
 
     def samples_csv(self, lane: int = 0) -> bytes:
         """A point lane's generator samples on its fixed evaluation noise (2,500 points) as CSV: x,y or x."""
