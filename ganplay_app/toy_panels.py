@@ -158,7 +158,10 @@ def live_ui(current_run, show: frozenset[str], running: bool, slow: bool) -> Non
         speed = snap.steps_per_second if snap.state == RUNNING else None
         if single:
             _draw_view(snap.lanes[0].view, "lane0", PLANE_SIZES[1], visible)
-            st.caption(f"iteration {snap.lanes[0].view_step:,}" + (f" · {speed:.0f} / s" if speed else ""))
+            ema = snap.config.train.g_ema if snap.config is not None else 0.0
+            st.caption(f"iteration {snap.lanes[0].view_step:,}" + (f" · {speed:.0f} / s" if speed else "")
+                       + (f" · fake dots from the moving average of G's weights (decay {ema:g}); the arrows are "
+                          f"D's push on them" if ema else ""))
             return
         st.caption(f"{len(snap.lanes)} recipes on the same data and seed, one step each in turn on one worker: "
                    f"each trains at 1/{len(snap.lanes)} of the speed it would alone.")

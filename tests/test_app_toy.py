@@ -106,6 +106,20 @@ def test_iteration_trains_one_iteration(app):
     assert len(plane_charts(at)) == 1 and len(charts(at)) == 3            # the plane, losses, modes captured
 
 
+def test_the_weight_average_control_sets_what_the_run_samples_from(app):
+    at = app()
+    assert at.selectbox(key="toy_g_ema").value == preset("toy-ring").train.g_ema == 0.98   # the recipe's own
+    at = click(at, "Iteration")
+    t = the_run(at).trainer
+    assert t.generator_ema is not None and t.sampler is t.generator_ema
+    assert any("fake dots from the moving average of G's weights (decay 0.98)" in c.value for c in at.caption)
+    click(at, "Reset")
+    at.selectbox(key="toy_g_ema").select(0.0).run()
+    t = the_run(click(at, "Iteration")).trainer
+    assert t.config.train.g_ema == 0.0 and t.sampler is t.generator
+    assert not any("fake dots from the moving average" in c.value for c in at.caption)
+
+
 def test_d_step_and_g_step_update_one_network_each(app):
     at = click(app(), "D step")
     run = the_run(at)
