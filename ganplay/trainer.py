@@ -142,6 +142,9 @@ class Trainer:
         # G's weights averaged over its updates (Yazici et al. 2019; StyleGAN's and BigGAN's "G_ema"): the
         # average does not train, it smooths out the oscillation of the game, and every sample comes from it.
         self.generator_ema = (copy.deepcopy(self.generator).requires_grad_(False) if train.g_ema > 0 else None)
+        if self.generator_ema is not None:   # the tensor lists the average updates after every G step, made once
+            self._average_pairs = (list(self.generator_ema.parameters()), list(self.generator.parameters()),
+                                   list(self.generator_ema.buffers()), list(self.generator.buffers()))
         self.opt_g = self._optimizer(self.generator, train.optimizer, train.lr_g, train.betas_g)
         self.opt_d = self._optimizer(self.discriminator, train.optimizer_d or train.optimizer, train.lr_d,
                                      train.betas_d)
@@ -314,13 +317,14 @@ class Trainer:
     @torch.no_grad()
     def _update_average(self) -> None:
         """avg <- avg + (1 - decay) (G - avg), the decay warming up as (1 + n) / (10 + n) over the first G
-        updates so the average forgets the random start quickly; batch-norm statistics are copied from G."""
+        updates so the average forgets the random start quickly; batch-norm statistics are copied from G.
+        (torch's swa_utils.AveragedModel does the same but wraps G, which would rename a checkpoint's keys.)"""
         n = self.g_updates
         decay = min(self.config.train.g_ema, (1 + n) / (10 + n))
-        avg, live = self.generator_ema, self.generator
-        torch._foreach_lerp_(list(avg.parameters()), list(live.parameters()), 1.0 - decay)
-        for b_avg, b_live in zip(avg.buffers(), live.buffers()):
-            b_avg.copy_(b_live)
+        avg_params, live_params, avg_buffers, live_buffers = self._average_pairs
+        torch._foreach_lerp_(avg_params, live_params, 1.0 - decay)
+        if avg_buffers:
+            torch._foreach_copy_(avg_buffers, live_buffers)
 
     def _finish(self, start: float, d: int, g: int, count: bool = True) -> StepMetrics:
         last = self._last

@@ -158,7 +158,7 @@ def live_ui(current_run, show: frozenset[str], running: bool, slow: bool) -> Non
         speed = snap.steps_per_second if snap.state == RUNNING else None
         if single:
             _draw_view(snap.lanes[0].view, "lane0", PLANE_SIZES[1], visible)
-            ema = snap.config.train.g_ema if snap.config is not None else 0.0
+            ema = snap.lanes[0].config.train.g_ema
             st.caption(f"iteration {snap.lanes[0].view_step:,}" + (f" · {speed:.0f} / s" if speed else "")
                        + (f" · fake dots from the moving average of G's weights (decay {ema:g}); the arrows are "
                           f"D's push on them" if ema else ""))

@@ -158,7 +158,7 @@ def config_from_state(dim: int | None = None, dataset: str | None = None) -> Run
         "train.lr_g": float(ss.toy_lr_g), "train.lr_d": float(ss.toy_lr_d), "train.d_steps": int(ss.toy_d_steps),
         "train.g_steps": int(ss.toy_g_steps), "train.batch_size": int(ss.toy_batch),
         "train.real_label": float(ss.toy_real_label), "train.seed": int(ss.toy_seed),
-        "train.g_ema": float(ss.get("toy_g_ema", base.train.g_ema)),
+        "train.g_ema": float(ss.toy_g_ema),
         "train.dataset": dataset or base.train.dataset,
     })
 

@@ -232,6 +232,17 @@ def test_the_average_does_not_change_the_game_only_what_is_sampled(tmp_path):
         assert torch.equal(ckpt.generator(averaged.fixed_z), expected)   # the checkpoint holds the average
 
 
+def test_the_average_takes_gs_batch_norm_statistics_as_they_are():
+    cfg = SMALL_RING.replace(**{"train.g_ema": 0.9, "model.generator.batchnorm": True})
+    trainer = Trainer(cfg, RING, device="cpu")
+    for _ in range(3):
+        trainer.step()
+    live, avg = dict(trainer.generator.named_buffers()), dict(trainer.generator_ema.named_buffers())
+    assert any(k.endswith("running_mean") for k in live) and live.keys() == avg.keys()
+    assert all(torch.equal(avg[k], live[k]) for k in live)           # copied, not averaged
+    assert int(live[next(k for k in live if k.endswith("num_batches_tracked"))]) > 0
+
+
 @pytest.mark.parametrize("decay", [1.0, -0.1])
 def test_a_weight_average_decay_outside_0_1_is_refused_in_words(decay):
     with pytest.raises(ConfigError, match=re.escape("weight-average decay must be in [0, 1)")):
