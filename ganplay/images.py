@@ -1,4 +1,7 @@
-"""Image grids, PNG and animated GIF encoding with numpy and Pillow (no torchvision).
+"""Image grids, PNG and animated GIF encoding with numpy and Pillow.
+
+Hand-written on purpose: torchvision.utils.make_grid would do the tiling, but torchvision's wheels fail to import
+beside the CPU torch 2.13.0 wheel we pin ("operator torchvision::nms does not exist").
 
     grid = make_grid(images, nrow=8)      # images (N, C, H, W) in [-1, 1] -> uint8 (H', W') or (H', W', 3)
     png = png_bytes(grid)

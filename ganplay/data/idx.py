@@ -1,5 +1,8 @@
 """Reading IDX files: `read_idx` parses one file (.gz or raw) strictly, raising DataError naming it on any
 damage, and a cache keyed on path, mtime and size spares re-parsing the same file on every reload.
+
+Hand-written on purpose: torchvision's MNIST reader would do this, but torchvision's wheels fail to import beside
+the CPU torch 2.13.0 wheel we pin ("operator torchvision::nms does not exist"), and IDX is a 4-field header.
 """
 
 from __future__ import annotations
