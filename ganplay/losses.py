@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ganplay.registry import Registry
+
 
 def _bce_real(logits: Tensor, target: float) -> Tensor:
     # -[t log D + (1 - t) log(1 - D)] with D = sigmoid(logits): softplus(-l) = -log D, softplus(l) = -log(1 - D)
@@ -100,7 +102,7 @@ class GANLoss:
         return torch.sigmoid(logits) if self.output == "probability" else logits
 
 
-LOSSES: dict[str, GANLoss] = {loss.name: loss for loss in [
+LOSSES: Registry[GANLoss] = Registry("loss", ((loss.name, loss) for loss in [
     GANLoss("nonsaturating", "Non-saturating (BCE)", bce_d_loss, nonsaturating_g_loss, "probability",
             summary="G maximises log D(G(z)): strong gradients while D still wins easily."),
     GANLoss("minimax", "Minimax (saturating)", bce_d_loss, minimax_g_loss, "probability",
@@ -113,11 +115,9 @@ LOSSES: dict[str, GANLoss] = {loss.name: loss for loss in [
             penalty="gp", summary="WGAN with a penalty pushing the critic's gradient norm to 1."),
     GANLoss("hinge", "Hinge", hinge_d_loss, wasserstein_g_loss, "critic",
             summary="D pays only for margins under 1; G raises D's score on its samples."),
-]}
+]))
 
 
 def get_loss(name: str) -> GANLoss:
-    try:
-        return LOSSES[name]
-    except KeyError:
-        raise ValueError(f"unknown loss {name!r}; choose from {sorted(LOSSES)}") from None
+    """LOSSES[name]: an unknown name raises UnknownNameError listing the losses."""
+    return LOSSES[name]

@@ -9,6 +9,7 @@ Where an article leaves something open it is said in the description. Menus list
 from __future__ import annotations
 
 from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig, RunConfig, TrainConfig
+from ganplay.registry import Registry
 from ganplay.toy.presets import TOY_PRESETS
 
 
@@ -177,16 +178,14 @@ _CONDITIONAL = RunConfig(
                       batch_size=64),
 )
 
-PRESETS: dict[str, RunConfig] = {p.name: p for p in [
+PRESETS: Registry[RunConfig] = Registry("preset", ((p.name, p) for p in [
     _LECTURE, _SEED_001, _SEED_004, _SEED_000, _SEED_002, _SEED_002_64, _SEED_003,
     _WGAN_GP, _WGAN, _HINGE, _CONDITIONAL, *TOY_PRESETS,
-]}
+]))
 IMAGE_PRESETS = tuple(name for name, cfg in PRESETS.items() if not cfg.model.is_points)
 TOY_PRESET_NAMES = tuple(name for name, cfg in PRESETS.items() if cfg.model.is_points)
 
 
 def preset(name: str) -> RunConfig:
-    try:
-        return PRESETS[name]
-    except KeyError:
-        raise KeyError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None
+    """PRESETS[name]: an unknown name raises UnknownNameError listing the presets."""
+    return PRESETS[name]

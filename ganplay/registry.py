@@ -3,14 +3,19 @@
     LOSSES = Registry("loss")
     LOSSES.register("hinge", hinge_loss)        # or as a decorator: @LOSSES.register("hinge")
     LOSSES["hinge"]                             # the object
-    LOSSES["hnge"]                              # UnknownNameError: unknown loss 'hnge'; choose one of: ...
+    LOSSES["hnge"]                              # UnknownNameError: unknown loss 'hnge' (did you mean 'hinge'?);
+                                                #   choose one of: ...
     list(LOSSES), LOSSES.names("wgan*")         # names in registration order; fnmatch filter (timm's list_models)
+    "hinge" in LOSSES, LOSSES.get("hnge")       # True, None: a Mapping like a dict
 
 A registry is a read-only mapping once built (menus and parametrised tests read its names), and every failed
 lookup raises the same `UnknownNameError`, whose message names the kind of thing and lists the choices.
+Validators that report a bad config with their own error type take the message from `registry.unknown(name)`,
+so the choices read the same everywhere.
 """
 from __future__ import annotations
 
+import difflib
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Generic, TypeVar, overload
@@ -27,7 +32,9 @@ class UnknownNameError(KeyError):
 
     def __init__(self, kind: str, name: object, choices: Iterable[str]):
         self.kind, self.name, self.choices = kind, name, tuple(choices)
-        super().__init__(f"unknown {kind} {name!r}; choose one of: {', '.join(self.choices)}")
+        close = difflib.get_close_matches(name, self.choices, n=1) if isinstance(name, str) else []
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        super().__init__(f"unknown {kind} {name!r}{hint}; choose one of: {', '.join(self.choices)}")
 
     def __str__(self) -> str:
         return self.args[0]
@@ -63,7 +70,12 @@ class Registry(Mapping[str, T], Generic[T]):
         try:
             return self._entries[name]
         except (KeyError, TypeError):     # TypeError: an unhashable "name" (a list from JSON, say)
-            raise UnknownNameError(self.kind, name, self._entries) from None
+            raise self.unknown(name) from None
+
+    def unknown(self, name: object) -> UnknownNameError:
+        """The error a lookup of `name` raises (returned, not raised): for validators that re-raise its message
+        as their own error type."""
+        return UnknownNameError(self.kind, name, self._entries)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from ganplay.config import PRECISIONS, ConfigError, RunConfig
 from ganplay.data import data_source
-from ganplay.losses import get_loss, gradient_penalty
+from ganplay.losses import LOSSES, gradient_penalty
 from ganplay.models import build_models, sample_latent, validate
 from ganplay.models.mlp import Dropout
 
@@ -83,10 +83,8 @@ def validate_run(config: RunConfig) -> None:
     """Raise ConfigError, in words a user can act on, for settings no run can proceed with."""
     validate(config.model)
     t = config.train
-    try:
-        get_loss(t.loss)
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
+    if t.loss not in LOSSES:
+        raise ConfigError(f"train.loss: {LOSSES.unknown(t.loss)}")
     if t.clip_value <= 0 or t.gp_weight < 0:
         raise ConfigError("the clipping bound must be positive and the gradient-penalty weight not negative")
     for name in (t.optimizer, t.optimizer_d or t.optimizer):
@@ -125,7 +123,7 @@ class Trainer:
         self.config = config
         self.device = torch.device(device) if device is not None else auto_device()
         model, train = config.model, config.train
-        self.loss = get_loss(train.loss)
+        self.loss = LOSSES[train.loss]
         class_names = getattr(dataset, "class_names", ())
         if model.num_classes and model.num_classes < len(class_names):
             raise ConfigError(f"the model has {model.num_classes} classes but {dataset.title} has "

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from ganplay import data
 from ganplay.data import (DATASETS, HOLDOUT_SEED, HOLDOUT_SIZE, DataError, ImageDataset, find_data_dir,
                           load_dataset, read_idx)
+from ganplay.registry import UnknownNameError
 
 T10K_IMAGES, T10K_LABELS = DATASETS["mnist"].splits["t10k"]
 TRAIN_IMAGES, TRAIN_LABELS = DATASETS["mnist"].splits["train"]
@@ -252,9 +253,9 @@ def test_find_data_dir_env_pointing_nowhere_is_an_error(clean_env, tmp_path, mon
 
 
 def test_unknown_dataset_lists_known_names():
-    with pytest.raises(DataError, match="fashion-mnist"):
+    with pytest.raises(UnknownNameError, match="unknown dataset 'cifar'; choose one of: mnist, fashion-mnist"):
         find_data_dir("cifar")
-    with pytest.raises(DataError, match="mnist"):
+    with pytest.raises(UnknownNameError, match="mnist"):
         load_dataset("cifar")
 
 

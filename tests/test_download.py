@@ -18,6 +18,7 @@ import pytest
 
 from ganplay.data import DATASETS, DataError, load_dataset
 from ganplay.download import download_dataset
+from ganplay.registry import UnknownNameError
 
 T10K_FILES = list(DATASETS["mnist"].splits["t10k"])
 MD5 = DATASETS["mnist"].md5
@@ -194,8 +195,8 @@ def test_files_already_present_are_not_downloaded_again(serve, good_files, tmp_p
     assert md5_of(dest / T10K_FILES[1]) == MD5[T10K_FILES[1]]
 
 
-def test_unknown_dataset_or_file_is_a_data_error(tmp_path):
-    with pytest.raises(DataError, match="fashion-mnist"):
+def test_unknown_dataset_or_file_is_a_clear_error(tmp_path):
+    with pytest.raises(UnknownNameError, match="fashion-mnist"):
         download_dataset("cifar", tmp_path)
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz"):
         download_dataset("mnist", tmp_path, files=["t10k-labels.gz"])

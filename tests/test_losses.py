@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ganplay.losses import LOSSES, GANLoss, get_loss, gradient_penalty
+from ganplay.registry import UnknownNameError
 
 REAL = [2.0, -1.0]
 FAKE = [0.5, -3.0]
@@ -193,5 +194,5 @@ def test_d_output_reads_as_probability_only_for_bce(name):
 
 def test_get_loss_lists_names_for_unknown():
     assert get_loss("hinge") is LOSSES["hinge"]
-    with pytest.raises(ValueError, match="wgan-gp"):
+    with pytest.raises(UnknownNameError, match="unknown loss 'nope'; choose one of: .*wgan-gp"):
         get_loss("nope")

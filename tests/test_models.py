@@ -12,6 +12,7 @@ from torch import nn
 from ganplay.config import ConfigError
 from ganplay.models import (DISCRIMINATORS, GENERATORS, build_models, parameter_count, sample_latent, validate)
 from ganplay.presets import PRESETS, preset
+from ganplay.registry import UnknownNameError
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"   # ../shared/seeds beside the repo
 SEED_FILE = re.compile(r"^\d{3}_[0-9a-f]+\.txt$")
@@ -235,7 +236,7 @@ def test_preset_is_described_and_named(name):
 
 
 def test_unknown_preset_lists_names():
-    with pytest.raises(KeyError, match="lecture"):
+    with pytest.raises(UnknownNameError, match="unknown preset 'nope'; choose one of: lecture, "):
         preset("nope")
 
 
@@ -288,8 +289,8 @@ def test_conditional_mlp_discriminator():
 # -- validation --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("change, words", [
-    ({"model.generator.arch": "transformer"}, "generator arch"),
-    ({"model.discriminator.arch": "transformer"}, "discriminator arch"),
+    ({"model.generator.arch": "transformer"}, "generator architecture 'transformer'; choose one of: mlp, deconv"),
+    ({"model.discriminator.arch": "transformer"}, "discriminator architecture 'transformer'; choose one of: mlp"),
     ({"model.image_size": 30}, "image_size"),
     ({"model.latent_dim": 0}, "latent_dim"),
     ({"model.latent_dim": 5000}, "latent_dim"),

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from ganplay.registry import UnknownNameError
 from ganplay.theory import SITUATIONS, Gaussian, Mixture, plot_interval
 from ganplay.toy.distributions import TOYS, ToyDataError, ToyDistribution, from_theory, get_toy
 from ganplay.toy.modes import MODE_SAMPLES, mode_metrics
@@ -77,7 +78,7 @@ def test_registry_names_and_errors():
             "gaussian-1d", "bimodal-1d", "trimodal-1d"} <= set(TOYS)
     for name in ("line", "two-gaussians", "ring", "three-blobs"):
         assert "GAN Lab" in TOYS[name].source and "unit square" in TOYS[name].summary
-    with pytest.raises(ToyDataError, match="ring8.*grid25"):
+    with pytest.raises(UnknownNameError, match="unknown toy data set 'ring9'.*ring8.*grid25"):
         get_toy("ring9")
     assert issubclass(ToyDataError, ValueError)
     with pytest.raises(ValueError, match="positive"):

@@ -204,7 +204,7 @@ def test_validate_run_refuses_in_words(mnist, change, words):
 
 
 def test_validate_run_unknown_loss_lists_names():
-    with pytest.raises(ValueError, match="nonsaturating"):
+    with pytest.raises(ConfigError, match="train.loss: unknown loss 'l1'; choose one of: nonsaturating"):
         validate_run(preset("lecture").replace(**{"train.loss": "l1"}))
 
 

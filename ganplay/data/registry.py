@@ -1,11 +1,14 @@
 """Which datasets exist: `DATASETS` maps each name to a `DatasetSpec` (its files, checksums, mirrors, class
-names and where an OS package puts it), and `DataError` is the one error a user can fix.
+names and where an OS package puts it), and `DataError` is the one error a user can fix about the files.
+An unknown dataset name is a `ganplay.registry.UnknownNameError`, as for every other registry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from ganplay.registry import Registry
 
 
 class DataError(Exception):
@@ -39,7 +42,7 @@ _IDX_SPLITS = {
     "t10k": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
 
-DATASETS: dict[str, DatasetSpec] = {
+DATASETS: Registry[DatasetSpec] = Registry("dataset", {
     "mnist": DatasetSpec(
         name="mnist",
         title="MNIST",
@@ -72,12 +75,9 @@ DATASETS: dict[str, DatasetSpec] = {
         system_dirs=(Path("/usr/share/datasets/fashion-mnist"),),
         system_package="dataset-fashion-mnist",
     ),
-}
+})
 
 
 def get_spec(name: str) -> DatasetSpec:
-    """The registry entry for `name`, or a DataError listing the known names."""
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise DataError(f"Unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}.") from None
+    """DATASETS[name]: an unknown name raises UnknownNameError listing the datasets."""
+    return DATASETS[name]

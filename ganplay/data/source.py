@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ganplay.config import ConfigError, ModelConfig
+from ganplay.registry import UnknownNameError
 
 
 def images_to_unit(images: Tensor) -> Tensor:
@@ -88,10 +89,14 @@ def data_source(data, model: ModelConfig, device: torch.device | str = "cpu") ->
 
 def load_data(name: str, root=None):
     """What a config's `train.dataset` names: a toy distribution (`ganplay.toy.TOYS`) or an image dataset read
-    from disk (`load_dataset`, which looks in `root`, $GANPLAY_DATA, ./data/<name>)."""
+    from disk (`load_dataset`, which looks in `root`, $GANPLAY_DATA, ./data/<name>). Any other name raises
+    UnknownNameError listing both registries' names, as `train.dataset` accepts either."""
     from ganplay.data.dataset import load_dataset
+    from ganplay.data.registry import DATASETS
     from ganplay.toy import TOYS
 
     if name in TOYS:
         return TOYS[name]
+    if name not in DATASETS:
+        raise UnknownNameError("dataset", name, [*DATASETS, *TOYS])
     return load_dataset(name, root)

@@ -5,7 +5,9 @@
                          # y (B,) class ids or (B, K) soft labels, conditional only
     logits = D(x, y)     # (B,) raw logits, never a sigmoid: the losses decide what to do with them
 
-Architectures are registered by name (`GENERATORS`, `DISCRIMINATORS`); menus and tests read those names.
+Architectures are registered by name (`GENERATORS`, `DISCRIMINATORS`, and `mlp.ACTIVATIONS` for the
+nonlinearities); menus and tests read those names. `validate` reports an unknown name as a ConfigError carrying
+the registry's message, so a bad config is always a ConfigError and the choices read as in every lookup.
 Class conditioning is handled here, once, for every architecture: the generator sees [z, one_hot(y)] and the
 discriminator sees the image with one_hot(y) appended (as extra constant channels for conv nets).
 """
@@ -17,9 +19,14 @@ import torch.nn.functional as F
 
 from ganplay.config import ConfigError, ModelConfig
 from ganplay.models import conv, mlp
+from ganplay.registry import Registry
 
-GENERATORS = {"mlp": mlp.mlp_generator, "deconv": conv.deconv_generator, "upsample": conv.upsample_generator}
-DISCRIMINATORS = {"mlp": mlp.mlp_discriminator, "strided": conv.conv_discriminator, "pool": conv.conv_discriminator}
+GENERATORS: Registry = Registry("generator architecture", {
+    "mlp": mlp.mlp_generator, "deconv": conv.deconv_generator, "upsample": conv.upsample_generator,
+})
+DISCRIMINATORS: Registry = Registry("discriminator architecture", {
+    "mlp": mlp.mlp_discriminator, "strided": conv.conv_discriminator, "pool": conv.conv_discriminator,
+})
 IMAGE_SIZES = (28, 32, 64)
 MAX_POINT_DIM = 64
 
@@ -72,11 +79,13 @@ def _one_hot(y: torch.Tensor | None, num_classes: int, like: torch.Tensor) -> to
 
 def validate(cfg: ModelConfig) -> None:
     """Raise ConfigError with a readable message if the config cannot build a model."""
-    if cfg.generator.arch not in GENERATORS:
-        raise ConfigError(f"unknown generator arch {cfg.generator.arch!r}; choose from {sorted(GENERATORS)}")
-    if cfg.discriminator.arch not in DISCRIMINATORS:
-        raise ConfigError(f"unknown discriminator arch {cfg.discriminator.arch!r}; "
-                          f"choose from {sorted(DISCRIMINATORS)}")
+    g, d = cfg.generator, cfg.discriminator
+    for field, registry, name in (("generator.arch", GENERATORS, g.arch),
+                                  ("discriminator.arch", DISCRIMINATORS, d.arch),
+                                  ("generator.activation", mlp.ACTIVATIONS, g.activation),
+                                  ("discriminator.activation", mlp.ACTIVATIONS, d.activation)):
+        if name not in registry:
+            raise ConfigError(f"model.{field}: {registry.unknown(name)}")
     if cfg.is_points:
         if len(cfg.data_shape) != 1 or not 1 <= cfg.data_shape[0] <= MAX_POINT_DIM:
             raise ConfigError(f"points must have between 1 and {MAX_POINT_DIM} coordinates, got shape "
@@ -98,14 +107,10 @@ def validate(cfg: ModelConfig) -> None:
     for part in (cfg.generator, cfg.discriminator):
         if not part.hidden or any(w < 1 or w > 8192 for w in part.hidden + part.fc):
             raise ConfigError("layer widths must be between 1 and 8192")
-        if part.activation not in mlp.ACTIVATIONS:
-            raise ConfigError(f"activation must be one of {sorted(mlp.ACTIVATIONS)}, got {part.activation!r}")
-    d = cfg.discriminator
     if not 0 <= d.dropout < 1:
         raise ConfigError("dropout must be in [0, 1)")
     if not 1 <= d.kernel <= 15 or not -1 <= d.padding <= d.kernel or any(not 1 <= s <= 4 for s in d.strides):
         raise ConfigError("discriminator kernel must be 1-15, padding -1 (auto) to the kernel size, strides 1-4")
-    g = cfg.generator
     if not (0 < g.bn_eps <= 10 and 0 <= g.bn_momentum <= 1 and 0 <= g.init_std <= 10 and 0 <= g.slope <= 1):
         raise ConfigError("generator batch-norm eps/momentum, init std or slope out of range")
 

@@ -7,8 +7,15 @@ import torch
 from torch import nn
 
 from ganplay.config import ModelConfig
+from ganplay.registry import Registry
 
-ACTIVATIONS = {"relu", "leaky_relu", "tanh", "elu"}
+# name -> factory(slope) of a fresh module; `slope` is LeakyReLU's negative slope, the others ignore it
+ACTIVATIONS: Registry = Registry("activation", {
+    "relu": lambda slope: nn.ReLU(),
+    "leaky_relu": nn.LeakyReLU,
+    "elu": lambda slope: nn.ELU(),
+    "tanh": lambda slope: nn.Tanh(),
+})
 
 
 class Dropout(nn.Dropout):
@@ -27,9 +34,7 @@ class Dropout(nn.Dropout):
 
 def activation(name: str, slope: float) -> nn.Module:
     """A fresh activation module by name (`slope` is LeakyReLU's negative slope)."""
-    if name == "leaky_relu":
-        return nn.LeakyReLU(slope)
-    return {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU}[name]()
+    return ACTIVATIONS[name](slope)
 
 
 def _features(cfg: ModelConfig) -> int:

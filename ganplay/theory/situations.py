@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ganplay.registry import Registry
 from ganplay.theory.distributions import Distribution, Gaussian, Mixture
 
 
@@ -20,7 +21,7 @@ class Situation:
 
 _BIMODAL = Mixture((Gaussian(-3.0, 0.8), Gaussian(3.0, 0.8)), (0.5, 0.5))
 
-SITUATIONS: dict[str, Situation] = {s.key: s for s in (
+SITUATIONS: Registry[Situation] = Registry("theory situation", ((s.key, s) for s in (
     Situation(
         "identical", "Identical",
         "p_g = p_data: D* is ½ everywhere, every divergence is 0 and V(D*, G) sits at its "
@@ -52,4 +53,4 @@ SITUATIONS: dict[str, Situation] = {s.key: s for s in (
         "KL(p_data ‖ p_g) is modest, KL(p_g ‖ p_data) punishes the fakes placed between the modes.",
         _BIMODAL, Gaussian(0.0, 3.1),
     ),
-)}
+)))

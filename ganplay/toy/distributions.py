@@ -1,6 +1,6 @@
 """Toy data for the Toy lab: small 1-D and 2-D distributions in one registry, `TOYS`.
 
-    toy = get_toy("ring8")
+    toy = TOYS["ring8"]
     x = toy.sample(150, torch.Generator().manual_seed(0))    # (150, 2) float32, CPU
     toy.modes, toy.mode_sigma                                 # what ganplay.toy.modes.mode_metrics measures
 
@@ -21,13 +21,15 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ganplay.registry import Registry
 from ganplay.theory import SITUATIONS, Distribution, Gaussian, Mixture, plot_interval
 
 Sampler = Callable[[int, "torch.Generator | None"], torch.Tensor]   # (n, generator) -> (n, dim) float32
 
 
 class ToyDataError(ValueError):
-    """A toy data set that cannot be used; the message says why in plain words."""
+    """A toy data set that cannot be used; the message says why in plain words. (An unknown name in `TOYS` is
+    a `ganplay.registry.UnknownNameError`, as for every registry.)"""
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,11 +85,8 @@ class ToyDistribution:
 
 
 def get_toy(name: str) -> ToyDistribution:
-    """The registry entry for `name`, or a ToyDataError listing the known names."""
-    try:
-        return TOYS[name]
-    except KeyError:
-        raise ToyDataError(f"Unknown toy data set {name!r}; choose one of: {', '.join(TOYS)}.") from None
+    """TOYS[name]: an unknown name raises UnknownNameError listing the toy data sets."""
+    return TOYS[name]
 
 
 # ---- samplers: each returns a function (n, generator) -> (n, dim) tensor ------------------------------------
@@ -181,7 +180,7 @@ _GRID25_MEANS = [(x, y) for x in (-4.0, -2.0, 0.0, 2.0, 4.0) for y in (-4.0, -2.
 _PACGAN = "PacGAN (Lin et al. 2018); VEEGAN (Srivastava et al. 2017)"
 _GANLAB = "GAN Lab (Kahng et al. 2018)"
 
-TOYS: dict[str, ToyDistribution] = {t.name: t for t in (
+TOYS: Registry[ToyDistribution] = Registry("toy data set", ((t.name, t) for t in (
     _mixture_toy(
         "ring8", "Ring of 8 Gaussians",
         "Eight tight Gaussians (σ 0.01) evenly spaced on the unit circle: the classic test of mode collapse.",
@@ -233,4 +232,4 @@ TOYS: dict[str, ToyDistribution] = {t.name: t for t in (
         Mixture((Gaussian(-4.0, 0.7), Gaussian(0.0, 0.7), Gaussian(4.0, 0.7))), "trimodal-1d", "Three modes (1-D)",
         "Three equally likely Gaussians at −4, 0 and 4 with σ 0.7: room for a generator to drop the middle one.",
         source="ganplay"),
-)}
+)))
