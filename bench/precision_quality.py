@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                 for steps, seconds, r in scored_run(args.preset, seed, precision, args.steps, dataset, holdout,
                                                     classifier, Path(tmp)):
                     print(f"{seed:>4}{precision:>11}{steps:>8}{seconds:>9.0f}{r.confident_fraction:>11.1%}"
-                          f"{r.classes_present:>9d}{r.max_class_fraction:>9.1%}{r.fid:>8.1f}  "
+                          f"{r.classes_present:>9d}{r.max_class_fraction:>9.1%}{r.classifier_fd:>8.1f}  "
                           f"{'yes' if r.recognizable else 'no'}", flush=True)
     return 0
 

@@ -47,7 +47,7 @@ def time_to_recognizable(name: str, seed: int, dataset, holdout, classifier, lim
         report = evaluate(sampler, n=n, seed=seed, classifier=classifier, holdout=holdout)
         log(f"  {name:<15} seed {seed} {trained:6.1f} s  step {trainer.step_count:5d}  "
             f"confident {report.confident_fraction:6.1%}  classes {report.classes_present:2d}  "
-            f"largest {report.max_class_fraction:6.1%}  FD {report.fid:8.2f}")
+            f"largest {report.max_class_fraction:6.1%}  FD {report.classifier_fd:8.2f}")
         if report.recognizable:
             reached = trained
             break
@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         r = row["report"]
         when = f"{row['seconds']:.0f} s" if row["seconds"] is not None else f"> {row['trained']:.0f} s"
-        tail = (f"{r.confident_fraction:>11.1%}{r.classes_present:>9d}{r.max_class_fraction:>9.1%}{r.fid:>8.2f}"
-                if r else "")
+        tail = (f"{r.confident_fraction:>11.1%}{r.classes_present:>9d}{r.max_class_fraction:>9.1%}"
+                f"{r.classifier_fd:>8.2f}" if r else "")
         print(f"{row['preset']:<16}{row['seed']:>5}{when:>17}{row['steps']:>7}{tail}")
     return 0
 

@@ -5,7 +5,9 @@
 
 `write_card` scores the generator with `ganplay.evaluate` (the figures `python -m ganplay eval` prints), then
 stores the card inside the checkpoint's metadata (so an upload carries it) and beside it as NAME.json (so a
-person can read it without ganplay). Both are written atomically.
+person can read it without ganplay). Both are read and written through `ganplay.checkpoint`, atomically.
+Cards written before the evaluation's Fréchet distance was renamed (`fid` -> `classifier_fd`) still load:
+`load_checkpoint` maps the old names.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import json
 import os
 from pathlib import Path
 
-from ganplay.checkpoint import checkpoint_bytes, load_checkpoint, write_atomic
+import torch
+
+from ganplay.checkpoint import checkpoint_bytes, load_checkpoint, read_safetensors, write_atomic
 
 
 def make_card(path: str | os.PathLike, title: str, command: str, n: int = 1000, seed: int = 0,
@@ -51,7 +55,5 @@ def write_card(path: str | os.PathLike, card: dict) -> tuple[Path, Path]:
 
 
 def _stored_half(path: Path) -> bool:
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        return any(str(f.get_slice(k).get_dtype()) in ("F16", "BF16") for k in f.keys())
+    tensors, _ = read_safetensors(path)
+    return any(t.dtype in (torch.float16, torch.bfloat16) for t in tensors.values())

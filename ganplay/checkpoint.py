@@ -7,7 +7,11 @@
 The config alone rebuilds the networks, so a checkpoint needs no code beside it. Loading refuses, with a
 `CheckpointError` that says what is wrong: pickle files (what torch.save writes), files that are not
 safetensors, truncated or oversized files, configs that do not parse, and tensors whose names or shapes do not
-fit the config. This is the only place in ganplay that reads or writes checkpoints.
+fit the config.
+
+Every safetensors file ganplay reads goes through `read_safetensors` here (size limit, pickle refusal,
+damaged headers), and every file it writes through `write_atomic`: generator checkpoints, the digit
+classifier (`ganplay.classifier`, its own format tag) and model cards (`ganplay.cards`).
 """
 from __future__ import annotations
 
@@ -93,15 +97,34 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
-def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint from a path or from bytes (an upload). Never executes anything from the file."""
+def read_safetensors(source: str | os.PathLike | bytes) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """(tensors as stored, metadata) of a safetensors file or its bytes, after the checks every ganplay file
+    gets: no pickles, no oversized or truncated files, no damaged headers. Never executes anything."""
     data = _read_source(source)
     _check_container(data)
     try:
         tensors = st_load(data)
     except (SafetensorError, ValueError, RuntimeError) as err:
         raise CheckpointError(f"the file is damaged and cannot be read as safetensors ({err})") from None
-    meta = _metadata(data)
+    return tensors, _metadata(data)
+
+
+# Evaluation fields renamed since cards were first written: old name -> new name (read both, write the new).
+_RENAMED_EVAL_FIELDS = {"fid": "classifier_fd", "fid_real_baseline": "classifier_fd_real_baseline"}
+
+
+def _upgrade_card(card: dict) -> dict:
+    """A card written before a rename, with today's field names (a card already up to date is unchanged)."""
+    scores = card.get("eval")
+    if not isinstance(scores, dict) or not any(old in scores for old in _RENAMED_EVAL_FIELDS):
+        return card
+    upgraded = {_RENAMED_EVAL_FIELDS.get(key, key): value for key, value in scores.items()}
+    return {**card, "eval": upgraded}
+
+
+def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint from a path or from bytes (an upload). Never executes anything from the file."""
+    tensors, meta = read_safetensors(source)
     if meta.get("format") != FORMAT:
         raise CheckpointError("this safetensors file was not written by ganplay (no ganplay config inside)")
     try:
@@ -122,7 +145,7 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
     if has_d:
         D.to(device).eval()
     return Checkpoint(config, G, D if has_d else None, record if isinstance(record, dict) else {},
-                      card if isinstance(card, dict) else {})
+                      _upgrade_card(card) if isinstance(card, dict) else {})
 
 
 def _read_source(source: str | os.PathLike | bytes) -> bytes:

@@ -9,7 +9,8 @@ It is trained on the 8,000 "train" digits of the MNIST t10k split only and score
     logits, features = clf(images, return_features=True)   # images (B, 1, 28, 28) in [-1, 1]
 
 The file is safetensors with a JSON card in its metadata (accuracy, split, counts, seed, epochs, time,
-command), so loading never unpickles anything.
+command), read and written through `ganplay.checkpoint` (`read_safetensors`, `write_atomic`), so loading
+never unpickles anything.
 """
 from __future__ import annotations
 
@@ -20,13 +21,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
-from ganplay.checkpoint import CheckpointError, _check_container, _metadata, _read_source, write_atomic
-from ganplay.data import HOLDOUT_SEED, HOLDOUT_SIZE, ImageDataset
+from ganplay.checkpoint import CheckpointError, read_safetensors, write_atomic
+from ganplay.data import HOLDOUT_SEED, HOLDOUT_SIZE, ImageDataset, images_to_unit
+from ganplay.models import eval_mode
 
 FORMAT = "ganplay-classifier/1"
 # Resolved from this file, never from the working directory: <repository root>/pretrained/classifier.safetensors.
@@ -65,28 +65,19 @@ class DigitClassifier(nn.Module):
 @torch.no_grad()
 def classify(model: DigitClassifier, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
     """Softmax probabilities (N, 10) and penultimate features (N, FEATURE_DIM) in eval mode, in batches."""
-    was_training = model.training
-    model.eval()
-    try:
-        probs, feats = [], []
+    probs, feats = [], []
+    with eval_mode(model):
         for chunk in images.split(batch_size):
             logits, h = model(chunk.float(), return_features=True)
             probs.append(logits.softmax(dim=1))
             feats.append(h)
-        return torch.cat(probs), torch.cat(feats)
-    finally:
-        model.train(was_training)
+    return torch.cat(probs), torch.cat(feats)
 
 
 def accuracy(model: DigitClassifier, dataset: ImageDataset) -> float:
     """Share of the dataset's images whose most likely class is their label."""
-    probs, _ = classify(model, _as_input(dataset.images))
+    probs, _ = classify(model, images_to_unit(dataset.images))
     return (probs.argmax(dim=1) == dataset.labels).float().mean().item()
-
-
-def _as_input(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [-1, 1], the generators' range."""
-    return images.unsqueeze(1).float().div(127.5).sub(1.0)
 
 
 def random_shift(x: torch.Tensor, pixels: int, generator: torch.Generator) -> torch.Tensor:
@@ -112,7 +103,7 @@ def train_classifier(train: ImageDataset, holdout: ImageDataset, epochs: int = 6
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(seed)
     model = DigitClassifier(widths)
-    x_all, y_all = _as_input(train.images), train.labels
+    x_all, y_all = images_to_unit(train.images), train.labels
     steps_per_epoch = -(-len(x_all) // batch_size)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch)
@@ -163,21 +154,18 @@ def load_classifier(path: str | os.PathLike | None = None) -> tuple[DigitClassif
     if not path.is_file():
         hint = " (rebuild it with `python -m ganplay classifier train`)" if path == PRETRAINED_PATH else ""
         raise CheckpointError(f"{path}: no such classifier file{hint}")
-    data = _read_source(path)
-    _check_container(data)
-    meta = _metadata(data)
+    tensors, meta = read_safetensors(path)
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a ganplay classifier file (format {meta.get('format')!r})")
     try:
         card = json.loads(meta.get("card", "{}"))
         arch = card.get("architecture", {})
         model = DigitClassifier(tuple(arch.get("widths", (16, 32))), int(arch.get("feature_dim", FEATURE_DIM)))
-        tensors = st_load(data)
         expected = model.state_dict()
         if set(tensors) != set(expected) or any(tensors[k].shape != expected[k].shape for k in expected):
             raise CheckpointError(f"{path}: the classifier's weights do not match its architecture")
         model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
-    except (json.JSONDecodeError, SafetensorError, TypeError, ValueError, AttributeError) as err:
+    except (json.JSONDecodeError, TypeError, ValueError, AttributeError) as err:
         if isinstance(err, CheckpointError):
             raise
         raise CheckpointError(f"{path}: the classifier file is damaged ({err})") from None

@@ -1,16 +1,18 @@
 """How good are a generator's digits? Class coverage, confidence and a Fréchet distance, all from the classifier.
 
     report = evaluate("runs/lecture.safetensors", n=1000)      # or a Checkpoint, or a sampler function
-    report.recognizable, report.fid, report.fid_real_baseline
+    report.recognizable, report.classifier_fd, report.classifier_fd_real_baseline
 
 What is measured on n generated samples (conditional models get balanced labels, n/10 per class):
 - `class_histogram`: the share of samples whose most likely class (argmax) is each digit;
 - `classes_present`: digits holding at least PRESENT_MIN_SHARE of the samples (so one stray sample is not a class);
 - `kl_to_uniform`: KL(histogram || uniform) in nats, 0 for perfectly balanced, log 10 for a single class;
 - `confident_fraction`: share of samples whose top class probability is at least CONFIDENT_PROBABILITY;
-- `fid`: Fréchet distance between Gaussians fitted to the classifier's penultimate features (128-d) of the n
-  samples and of n held-out real digits (set A below);
-- `fid_real_baseline`: the same distance between two disjoint sets of n held-out real digits (A against B).
+- `classifier_fd`: Fréchet distance between Gaussians fitted to the digit classifier's penultimate features
+  (128-d) of the n samples and of n held-out real digits (set A below). FID's formula in this small
+  classifier's features, not Inception's, so it is not comparable with published FIDs;
+- `classifier_fd_real_baseline`: the same distance between two disjoint sets of n held-out real digits
+  (A against B).
   The distance is biased upwards at small n, so a generator's figure means something only beside this one.
   A and B are the first n and the next n digits of the 2,000-digit holdout in a fixed order
   (numpy default_rng(REAL_ORDER_SEED).permutation), which is why n is at most 1,000.
@@ -32,8 +34,8 @@ import torch.nn.functional as F
 
 from ganplay.checkpoint import Checkpoint, load_checkpoint
 from ganplay.classifier import NUM_CLASSES, DigitClassifier, classify, load_classifier
-from ganplay.data import ImageDataset, load_dataset
-from ganplay.models import Generator, sample_latent
+from ganplay.data import ImageDataset, images_to_unit, load_dataset
+from ganplay.models import Generator, balanced_labels, eval_mode, sample_latent
 
 CONFIDENT_PROBABILITY = 0.9     # a sample is "confident" when the classifier's top probability reaches this
 MIN_CONFIDENT_FRACTION = 0.8    # recognizable: at least this share of confident samples ...
@@ -54,8 +56,8 @@ class EvalReport:
     kl_to_uniform: float
     confident_fraction: float
     class_histogram: list[float]        # share of samples per digit 0..9 (argmax), sums to 1
-    fid: float
-    fid_real_baseline: float
+    classifier_fd: float                # Fréchet distance in the digit classifier's features (not an Inception FID)
+    classifier_fd_real_baseline: float
     recognizable: bool
     class_accuracy: float | None = None   # conditional generators only
     seed: int = 0
@@ -142,17 +144,13 @@ def generator_sampler(generator: Generator, model_config, batch_size: int = 250)
     def sample(n: int, rng: torch.Generator):
         k = model_config.num_classes
         z = sample_latent(model_config, n, rng)
-        y = torch.arange(n) % k if k else None
+        y = balanced_labels(n, k)
         device = next(generator.parameters()).device
-        was_training = generator.training
-        generator.eval()
-        try:
-            parts = []
+        parts = []
+        with eval_mode(generator):
             for start in range(0, n, batch_size):
                 yc = None if y is None else y[start:start + batch_size].to(device)
                 parts.append(generator(z[start:start + batch_size].to(device), yc).float().cpu())
-        finally:
-            generator.train(was_training)
         images = torch.cat(parts)
         return (images, y) if k else images
 
@@ -166,7 +164,7 @@ def dataset_sampler(dataset: ImageDataset) -> Sampler:
         if n > len(dataset):
             raise ValueError(f"the dataset has only {len(dataset)} images, {n} were asked for")
         index = torch.randperm(len(dataset), generator=rng)[:n]
-        return dataset.images[index].unsqueeze(1).float().div(127.5).sub(1.0)
+        return images_to_unit(dataset.images[index])
 
     return sample
 
@@ -174,7 +172,7 @@ def dataset_sampler(dataset: ImageDataset) -> Sampler:
 def real_reference_sets(holdout: ImageDataset, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Sets A and B: the first n and the next n held-out digits in the fixed order, (n, 1, 28, 28) each."""
     order = torch.from_numpy(np.random.default_rng(REAL_ORDER_SEED).permutation(len(holdout)))
-    images = holdout.images[order].unsqueeze(1).float().div(127.5).sub(1.0)
+    images = images_to_unit(holdout.images[order])
     return images[:n], images[n:2 * n]
 
 
@@ -217,8 +215,8 @@ def evaluate(source: str | os.PathLike | Checkpoint | Sampler, n: int = 1000, se
         kl_to_uniform=kl_to_uniform(counts.numpy()),
         confident_fraction=(top >= CONFIDENT_PROBABILITY).double().mean().item(),
         class_histogram=histogram,
-        fid=feature_distance(features.numpy(), features_a.numpy()),
-        fid_real_baseline=feature_distance(features_b.numpy(), features_a.numpy()),
+        classifier_fd=feature_distance(features.numpy(), features_a.numpy()),
+        classifier_fd_real_baseline=feature_distance(features_b.numpy(), features_a.numpy()),
         recognizable=False,
         class_accuracy=None if asked is None else (predicted == asked.cpu()).double().mean().item(),
         seed=seed,
@@ -251,7 +249,8 @@ def format_report(report: EvalReport, title: str = "") -> str:
         ("largest class", f"{report.max_class_fraction:.1%} (digit {top})"),
         ("KL to uniform", f"{report.kl_to_uniform:.4f} nats  (0 balanced, {math.log(NUM_CLASSES):.3f} one class)"),
         (f"confident (p >= {CONFIDENT_PROBABILITY:g})", f"{report.confident_fraction:.1%}"),
-        ("Fréchet distance", f"{report.fid:.3f}  (real vs real at n={report.n}: {report.fid_real_baseline:.3f})"),
+        ("Fréchet distance", f"{report.classifier_fd:.3f}  (digit-classifier features; not an Inception FID; "
+                             f"real vs real at n={report.n}: {report.classifier_fd_real_baseline:.3f})"),
     ]
     if report.class_accuracy is not None:
         rows.append(("class accuracy", f"{report.class_accuracy:.1%}  (classified as the label asked for)"))

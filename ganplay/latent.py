@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from ganplay.config import ModelConfig
 from ganplay.images import gif_bytes, to_uint8, upscale
-from ganplay.models import Generator, sample_latent
+from ganplay.models import Generator, balanced_labels, sample_latent
 
 _ANGLE_EPS = 1e-6       # radians: closer than this to 0 or pi, the great circle through a and b is not unique
 
@@ -127,7 +127,7 @@ def principal_directions(generator: Generator, n_samples: int = 2000, k: int = 1
     """
     cfg = ModelConfig(latent_dim=generator.latent_dim, prior=prior)
     z = sample_latent(cfg, n_samples, torch.Generator().manual_seed(seed))          # (N, D)
-    y = torch.arange(n_samples) % generator.num_classes if generator.num_classes else None
+    y = balanced_labels(n_samples, generator.num_classes)
     layer = feature_layer(generator) if layer is None else layer
     chunks: list[Tensor] = []
 

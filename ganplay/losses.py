@@ -6,8 +6,10 @@ One convention for every loss:
     g_loss(fake_logits) -> scalar                                # minimised by G
 
 With D(x) = sigmoid(logit), every log D is computed as logsigmoid / softplus, never log(sigmoid(.)), so the
-losses stay finite for any logit. `LOSSES` maps names to `GANLoss` records that the trainer, the UI menus and
-the tests all read. Each loss function's docstring holds its formula in LaTeX; the UI shows it.
+losses stay finite for any logit. `real_label` (t in the formulas) is D's target on real samples: 1, or less
+for one-sided label smoothing; the Wasserstein and hinge critics have no target and ignore it. `LOSSES` maps
+names to `GANLoss` records that the trainer, the UI menus and the tests all read. Each loss function's
+docstring holds its formula in LaTeX; the UI shows it.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ def _bce_real(logits: Tensor, target: float) -> Tensor:
 
 
 def bce_d_loss(real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0) -> Tensor:
-    r"""L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))]"""
+    r"""L_D = -\mathbb{E}_x[t\log D(x) + (1 - t)\log(1 - D(x))] - \mathbb{E}_z[\log(1 - D(G(z)))],
+    \quad t = \text{the real label (1, or less for one-sided smoothing)}"""
     return _bce_real(real_logits, real_label) + F.softplus(fake_logits).mean()
 
 
@@ -42,7 +45,8 @@ def nonsaturating_g_loss(fake_logits: Tensor) -> Tensor:
 
 
 def least_squares_d_loss(real_logits: Tensor, fake_logits: Tensor, real_label: float = 1.0) -> Tensor:
-    r"""L_D = \tfrac12\mathbb{E}_x[(D(x) - 1)^2] + \tfrac12\mathbb{E}_z[D(G(z))^2]"""
+    r"""L_D = \tfrac12\mathbb{E}_x[(D(x) - t)^2] + \tfrac12\mathbb{E}_z[D(G(z))^2],
+    \quad t = \text{the real label (1, or less for one-sided smoothing)}"""
     return 0.5 * (real_logits - real_label).square().mean() + 0.5 * fake_logits.square().mean()
 
 
@@ -108,7 +112,7 @@ LOSSES: Registry[GANLoss] = Registry("loss", ((loss.name, loss) for loss in [
     GANLoss("minimax", "Minimax (saturating)", bce_d_loss, minimax_g_loss, "probability",
             summary="The original game: G minimises log(1 - D(G(z))), whose gradient vanishes when D wins."),
     GANLoss("least-squares", "Least squares (LSGAN)", least_squares_d_loss, least_squares_g_loss, "score",
-            summary="D regresses real to 1 and fake to 0; G pulls D(G(z)) towards 1."),
+            summary="D regresses real to the real label (1) and fake to 0; G pulls D(G(z)) towards 1."),
     GANLoss("wgan", "Wasserstein (weight clipping)", wasserstein_d_loss, wasserstein_g_loss, "critic",
             penalty="clip", summary="A critic estimates the Wasserstein-1 distance; weights clipped to stay Lipschitz."),
     GANLoss("wgan-gp", "Wasserstein + gradient penalty", wasserstein_d_loss, wasserstein_g_loss, "critic",

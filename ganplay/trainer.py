@@ -29,7 +29,7 @@ from torch import Tensor
 from ganplay.config import PRECISIONS, ConfigError, RunConfig
 from ganplay.data import data_source
 from ganplay.losses import LOSSES, gradient_penalty
-from ganplay.models import build_models, sample_latent, validate
+from ganplay.models import balanced_labels, build_models, eval_mode, sample_latent, validate
 from ganplay.models.mlp import Dropout
 
 SAMPLE_COUNT = 64      # the fixed evaluation noise batch: an 8 x 8 grid
@@ -153,8 +153,7 @@ class Trainer:
                                      for m in self.discriminator.modules())
         count = POINT_SAMPLE_COUNT if model.is_points else SAMPLE_COUNT
         self.fixed_z = self.noise(count, torch.Generator().manual_seed(train.seed + 1))
-        self.fixed_y = (torch.arange(count, device=self.device) % model.num_classes
-                        if model.num_classes else None)
+        self.fixed_y = balanced_labels(count, model.num_classes, self.device)
         self.step_count = 0          # iterations: d_steps D updates, then g_steps G updates
         self.d_updates = self.g_updates = 0
         self.images_seen = 0         # real and fake samples through D (and G) so far
@@ -217,13 +216,8 @@ class Trainer:
         """G(z) in eval mode, on the CPU, (n, *sample_shape); defaults to the run's fixed noise batch."""
         z = self.fixed_z if z is None else z.to(self.device)
         y = self.fixed_y if y is None and z is self.fixed_z else y
-        G = self.sampler
-        was_training = G.training
-        G.eval()
-        try:
-            return G(z, y).float().cpu()
-        finally:
-            G.train(was_training)
+        with eval_mode(self.sampler):
+            return self.sampler(z, y).float().cpu()
 
     # -- one step --------------------------------------------------------------------------------------------
     def step(self) -> StepMetrics:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ganplay.losses import LOSSES
 from ganplay.theory import generator_losses
 
 
@@ -81,8 +82,7 @@ def losses_ui() -> None:
     )
     losses = generator_losses([0.5])
     rows = "\n".join(
-        f"| {g.label.split('  ')[0]} | ${g.loss_latex}$ | ${g.dd_latex}$ | ${g.dscore_latex}$ |"
-        for g in losses.values()
+        f"| {g.title} | ${g.formula}$ | ${g.dd_latex}$ | ${g.dscore_latex}$ |" for g in losses.values()
     )
     st.markdown(
         "| generator loss | formula | derivative in $D$ | derivative in the score |\n"
@@ -90,13 +90,13 @@ def losses_ui() -> None:
     )
     with st.expander("The discriminators that go with them"):
         st.markdown("Minimax and non-saturating GANs share the discriminator's cross-entropy loss:")
-        st.latex(r"\ell_D = -\mathbb{E}_{x \sim p_\text{data}}\bigl[\log D(x)\bigr]"
-                 r" - \mathbb{E}_{z}\bigl[\log\bigl(1 - D(G(z))\bigr)\bigr]")
+        st.latex(LOSSES["nonsaturating"].d_formula)
         st.markdown(
             "With the non-saturating generator the two players no longer optimise one value with "
             "opposite signs, so the game is not zero-sum, but $D^*$ is unchanged. A least-squares GAN "
             "scores samples without a sigmoid and regresses them onto targets 1 (real) and 0 (fake):"
         )
-        st.latex(r"\ell_D = \tfrac12\,\mathbb{E}_{x}\bigl[(D(x) - 1)^2\bigr] + \tfrac12\,\mathbb{E}_{z}\bigl[D(G(z))^2\bigr],"
-                 r"\qquad \ell_G = \tfrac12\,\mathbb{E}_{z}\bigl[(D(G(z)) - 1)^2\bigr]")
+        least_squares = LOSSES["least-squares"]
+        st.latex(least_squares.d_formula)
+        st.latex(least_squares.g_formula)
         st.markdown("The ½ only tidies the derivatives; a fake scored 0 is still pulled towards 1 with full force.")

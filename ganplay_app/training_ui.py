@@ -1,4 +1,5 @@
-"""Widgets of the Training page. Each `*_ui()` draws widgets and returns plain values; no torch here.
+"""Widgets of the Training page. Each `*_ui()` draws widgets and returns plain values; no tensors here: the
+only call into ganplay.trainer asks which precision "auto" resolves to on this machine, for its menu label.
 
 The recipe widgets keep their values in st.session_state under "tr_*" keys. Choosing a preset writes that
 preset's values into those keys, so everything stays editable afterwards.

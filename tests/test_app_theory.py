@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ganplay import theory
+from ganplay.losses import LOSSES
 from ganplay.theory import LOG2, LOG4, SITUATIONS, Gaussian, Mixture
 from ganplay_app import HOME_PAGE, LESSONS
 
@@ -199,3 +200,13 @@ def test_loss_figure_follows_the_derivative_choice_and_marks_the_fakes():
     at.segmented_control(key="grad_wrt").set_value("D").run()
     assert not at.exception
     assert "∂D" in plot_spec(at, 2)["layout"]["annotations"][1]["text"]
+
+
+def test_the_loss_table_shows_the_loss_registrys_own_titles_and_formulas():
+    at = open_app(THEORY)
+    table = next(m.value for m in at.markdown if "| generator loss |" in m.value)
+    for name in ("minimax", "nonsaturating", "least-squares"):
+        assert f"| {LOSSES[name].title} | ${LOSSES[name].g_formula}$ |" in table
+    formulas = " ".join(x.value for x in at.latex)
+    assert LOSSES["nonsaturating"].d_formula in formulas        # the discriminators', from ganplay.losses too
+    assert LOSSES["least-squares"].d_formula in formulas

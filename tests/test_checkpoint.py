@@ -132,6 +132,15 @@ def test_save_without_trainer(lecture, tmp_path):
         save_checkpoint(tmp_path / "n.safetensors", generator=lecture.generator)
 
 
+def test_a_card_written_before_the_rename_loads_with_the_new_names(tmp_path, lecture):
+    old = {"title": "old", "eval": {"n": 10, "fid": 12.5, "fid_real_baseline": 9.25, "recognizable": True}}
+    path = save_checkpoint(tmp_path / "old.safetensors", config=lecture.config, generator=lecture.generator,
+                           card=old)
+    assert load_checkpoint(path).card == {"title": "old", "eval": {"n": 10, "classifier_fd": 12.5,
+                                                                   "classifier_fd_real_baseline": 9.25,
+                                                                   "recognizable": True}}
+
+
 # -- refusals ---------------------------------------------------------------------------------------------
 
 def test_torch_save_file_is_refused(tmp_path):

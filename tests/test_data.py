@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ganplay import data
-from ganplay.data import (DATASETS, HOLDOUT_SEED, HOLDOUT_SIZE, DataError, ImageDataset, find_data_dir,
-                          load_dataset, read_idx)
+from ganplay.data import (DATASETS, HOLDOUT_SEED, HOLDOUT_SIZE, DataError, ImageDataset, ImageSource,
+                          find_data_dir, images_to_unit, load_dataset, read_idx)
 from ganplay.registry import UnknownNameError
 
 T10K_IMAGES, T10K_LABELS = DATASETS["mnist"].splits["t10k"]
@@ -368,7 +368,7 @@ def test_bad_part_is_a_value_error(mnist_dir):
         load_dataset("mnist", root=mnist_dir, part="test")
 
 
-# ------------------------------------------------------------------------------------ resized and sample
+# ------------------------------------------------------------------------ resized, and the batches drawn
 
 def test_resized_28_is_the_same_object_and_other_sizes_refused(parts):
     assert parts["train"].resized(28) is parts["train"]
@@ -401,9 +401,9 @@ def test_resized_64_is_a_stored_bilinear_upscale(parts):
     assert abs(big.images.float().mean() - original.images.float().mean()) < 1.0
 
 
-def test_sample_shapes_range_and_values(parts):
+def test_batch_shapes_range_and_values(parts):
     ds = parts["all"]
-    x, y = ds.sample(4096, generator=torch.Generator().manual_seed(3))
+    x, y = ImageSource(ds, image_size=28).batch(4096, generator=torch.Generator().manual_seed(3))
     assert x.shape == (4096, 1, 28, 28) and x.dtype == torch.float32
     assert y.shape == (4096,) and y.dtype == torch.int64
     assert x.min().item() == -1.0 and x.max().item() == 1.0   # MNIST has pure black and pure white pixels
@@ -412,13 +412,29 @@ def test_sample_shapes_range_and_values(parts):
     assert torch.equal(x, ds.images[index].unsqueeze(1).float() / 127.5 - 1)
 
 
-def test_sample_is_deterministic_for_a_seeded_generator(parts):
-    ds = parts["train"].resized(32)
-    first = ds.sample(16, generator=torch.Generator().manual_seed(7))
-    second = ds.sample(16, generator=torch.Generator().manual_seed(7))
-    other = ds.sample(16, generator=torch.Generator().manual_seed(8))
+def test_batch_is_deterministic_for_a_seeded_generator(parts):
+    source = ImageSource(parts["train"], image_size=32)
+    first = source.batch(16, generator=torch.Generator().manual_seed(7))
+    second = source.batch(16, generator=torch.Generator().manual_seed(7))
+    other = source.batch(16, generator=torch.Generator().manual_seed(8))
     assert first[0].shape == (16, 1, 32, 32)
     assert torch.equal(first[0], second[0]) and torch.equal(first[1], second[1])
     assert not torch.equal(first[0], other[0])
-    with pytest.raises(ValueError):
-        ds.sample(0)
+    with pytest.raises(ValueError, match="at least one"):
+        source.batch(0)
+
+
+def test_batch_repeats_grey_over_three_channels(parts):
+    x, _ = ImageSource(parts["holdout"], image_size=28, channels=3).batch(8, torch.Generator().manual_seed(0))
+    assert x.shape == (8, 3, 28, 28)
+    assert torch.equal(x[:, 0], x[:, 1]) and torch.equal(x[:, 0], x[:, 2])
+
+
+def test_images_to_unit_maps_the_ends_and_leaves_its_input_alone():
+    images = torch.tensor([[[0, 255], [51, 204]]], dtype=torch.uint8)            # (1, 2, 2)
+    x = images_to_unit(images)
+    assert x.shape == (1, 1, 2, 2) and x.dtype == torch.float32
+    assert x.flatten().tolist() == pytest.approx([-1.0, 1.0, -0.6, 0.6])          # 51 / 127.5 - 1 = -0.6
+    floats = torch.tensor([[[0.0, 255.0]]])
+    images_to_unit(floats)
+    assert floats.tolist() == [[[0.0, 255.0]]]                                    # no in-place change

@@ -70,8 +70,8 @@ def test_kl_to_uniform():
 def _report(confident=0.9, classes=10, histogram=None) -> EvalReport:
     histogram = histogram or [0.1] * 10
     return EvalReport(n=1000, classes_present=classes, kl_to_uniform=kl_to_uniform(histogram),
-                      confident_fraction=confident, class_histogram=histogram, fid=1.0, fid_real_baseline=1.0,
-                      recognizable=False)
+                      confident_fraction=confident, class_histogram=histogram, classifier_fd=1.0,
+                      classifier_fd_real_baseline=1.0, recognizable=False)
 
 
 def test_is_recognizable_at_the_boundaries():
@@ -124,7 +124,7 @@ def test_real_held_out_digits_pass_the_bar(holdout, classifier):
     assert report.confident_fraction > 0.95
     assert report.kl_to_uniform < 0.02
     # the "generator" draws from the same holdout, so its distance is of the order of the real baseline
-    assert report.fid < 3 * report.fid_real_baseline + 1e-6
+    assert report.classifier_fd < 3 * report.classifier_fd_real_baseline + 1e-6
 
 
 def test_noise_fails_the_bar(holdout, classifier):
@@ -133,7 +133,7 @@ def test_noise_fails_the_bar(holdout, classifier):
 
     report = evaluate(noise, n=500, classifier=classifier, holdout=holdout)
     assert not report.recognizable
-    assert report.fid > 10 * report.fid_real_baseline
+    assert report.classifier_fd > 10 * report.classifier_fd_real_baseline
 
 
 def test_evaluate_refuses_more_samples_than_the_holdout_can_match(holdout, classifier):
@@ -146,6 +146,7 @@ def test_conditional_generators_get_balanced_labels_and_a_class_accuracy(holdout
     trainer = Trainer(cfg, load_dataset("mnist", part="train"), device="cpu")
     images, labels = generator_sampler(trainer.generator, cfg.model)(50, torch.Generator().manual_seed(0))
     assert images.shape == (50, 1, 28, 28)
+    assert trainer.generator.training                           # sampled in eval mode, then handed back as it was
     assert torch.bincount(labels).tolist() == [5] * 10
     report = evaluate(generator_sampler(trainer.generator, cfg.model), n=100, classifier=classifier,
                       holdout=holdout)
@@ -168,8 +169,8 @@ def tiny_checkpoint(tmp_path_factory):
 def test_eval_command_prints_a_table(tiny_checkpoint, capsys):
     assert main(["eval", str(tiny_checkpoint), "--n", "200"]) == 0
     out = capsys.readouterr().out
-    for field in ("classes present", "KL to uniform", "confident", "Fréchet distance", "real vs real",
-                  "recognizable", "histogram"):
+    for field in ("classes present", "KL to uniform", "confident", "Fréchet distance",
+                  "digit-classifier features; not an Inception FID", "real vs real", "recognizable", "histogram"):
         assert field in out
 
 
@@ -177,9 +178,10 @@ def test_eval_command_json(tiny_checkpoint, capsys):
     assert main(["eval", str(tiny_checkpoint), "--n", "200", "--json", "--seed", "3"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == 200 and report["seed"] == 3
-    for field in ("classes_present", "kl_to_uniform", "confident_fraction", "class_histogram", "fid",
-                  "fid_real_baseline", "recognizable"):
+    for field in ("classes_present", "kl_to_uniform", "confident_fraction", "class_histogram", "classifier_fd",
+                  "classifier_fd_real_baseline", "recognizable"):
         assert field in report
+    assert "fid" not in report
     assert report["recognizable"] is False
     assert sum(report["class_histogram"]) == pytest.approx(1.0)
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
+from ganplay.data import images_to_unit
 from ganplay.images import gif_bytes, make_grid, png_bytes, to_uint8, upscale
 
 
@@ -50,9 +51,8 @@ def test_value_mapping():
 
 
 def test_every_pixel_value_survives_the_data_normalisation():
-    """The data scales p -> p / 127.5 - 1; mapping back must give every uint8 value exactly."""
-    p = torch.arange(256, dtype=torch.float32)
-    x = (p / 127.5 - 1.0).view(1, 1, 16, 16)
+    """The data scales with images_to_unit (p -> p / 127.5 - 1); to_uint8 must give every uint8 value back."""
+    x = images_to_unit(torch.arange(256, dtype=torch.uint8).view(1, 16, 16))      # (1, 1, 16, 16)
     assert to_uint8(x).reshape(-1).tolist() == list(range(256))
     assert to_uint8(x.numpy()).reshape(-1).tolist() == list(range(256))      # numpy input too
 

@@ -11,6 +11,7 @@ from torch import nn
 
 from ganplay.config import ConfigError
 from ganplay.models import (DISCRIMINATORS, GENERATORS, build_models, parameter_count, sample_latent, validate)
+from ganplay.models import balanced_labels, eval_mode
 from ganplay.presets import PRESETS, preset
 from ganplay.registry import UnknownNameError
 
@@ -29,8 +30,7 @@ def models():
 
 
 def labels_for(name: str, n: int):
-    k = PRESETS[name].model.num_classes
-    return torch.arange(n) % k if k else None
+    return balanced_labels(n, PRESETS[name].model.num_classes)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -382,3 +382,32 @@ def test_seeded_dropout_keeps_one_minus_p_rescaled_and_repeats():
     assert torch.allclose(a[kept], torch.full_like(a[kept], 1 / 0.7))
     assert a.mean().item() == pytest.approx(1.0, abs=0.005)                      # unbiased in expectation
     assert torch.equal(drop.eval()(x), x)
+
+
+# -- helpers: eval_mode, balanced_labels ---------------------------------------------------------------------
+def test_eval_mode_switches_every_module_and_restores_each_one():
+    dropout, batchnorm = nn.Dropout(0.5), nn.BatchNorm1d(3)
+    batchnorm.eval()                                         # one in train mode, one in eval mode before
+    with eval_mode(dropout, batchnorm):
+        assert not dropout.training and not batchnorm.training
+        x = torch.ones(4, 3)
+        assert torch.equal(dropout(x), x)                    # no dropout noise inside the block
+    assert dropout.training and not batchnorm.training       # each gets back its own mode
+
+
+def test_eval_mode_restores_the_mode_when_the_block_raises():
+    net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.3))
+    net.train()
+    with pytest.raises(RuntimeError, match="boom"):
+        with eval_mode(net):
+            assert not net[1].training                       # submodules follow the parent
+            raise RuntimeError("boom")
+    assert net.training and net[1].training
+
+
+def test_balanced_labels_cycle_through_the_classes():
+    assert balanced_labels(7, 3).tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert balanced_labels(20, 10).bincount().tolist() == [2] * 10
+    assert balanced_labels(5, 10).dtype == torch.int64
+    assert balanced_labels(5, 0) is None                     # unconditional model: no labels
+    assert balanced_labels(4, 2, device="meta").device.type == "meta"

@@ -7,6 +7,7 @@ import pytest
 
 from ganplay import theory
 from ganplay.figures.theory import densities_figure, generator_loss_figure, separation_figure
+from ganplay.losses import LOSSES
 from ganplay.theory import (
     LOG2,
     LOG4,
@@ -255,21 +256,34 @@ def test_separation_sweep_shows_jsd_saturating_and_w1_linear():
 def test_generator_losses_values_and_derivatives():
     d = np.linspace(0.01, 0.99, 99)
     losses = theory.generator_losses(d)
-    assert set(losses) == {"minimax", "non_saturating", "least_squares"}
+    assert set(losses) == {"minimax", "nonsaturating", "least-squares"}      # the loss registry's names
+    for key, g in losses.items():                    # titles and formulas are the loss objects' own
+        assert (g.name, g.title, g.formula) == (key, LOSSES[key].title, LOSSES[key].g_formula)
     half = theory.generator_losses(0.5)
     assert half["minimax"].loss == pytest.approx(-LOG2)
-    assert half["non_saturating"].loss == pytest.approx(LOG2)
-    assert half["least_squares"].loss == pytest.approx(0.125)
+    assert half["nonsaturating"].loss == pytest.approx(LOG2)
+    assert half["least-squares"].loss == pytest.approx(0.125)
+    # by hand at D = 0.2: log 0.8, −log 0.2, ½ · 0.8²; derivatives in D −1/0.8, −1/0.2, −0.8
+    fifth = theory.generator_losses(0.2)
+    assert [fifth[k].loss for k in ("minimax", "nonsaturating", "least-squares")] == pytest.approx(
+        [-0.22314355131, 1.60943791243, 0.32])
+    assert [fifth[k].dloss_dd for k in ("minimax", "nonsaturating", "least-squares")] == pytest.approx(
+        [-1.25, -5.0, -0.8])
+    assert [fifth[k].dloss_dscore for k in ("minimax", "nonsaturating", "least-squares")] == pytest.approx(
+        [-0.2, -0.8, -0.8])
     h = 1e-6
     above, below = theory.generator_losses(d + h), theory.generator_losses(d - h)
     for key, g in losses.items():
         np.testing.assert_allclose(g.dloss_dd, (above[key].loss - below[key].loss) / (2 * h), rtol=1e-6)
     # chain rule through D = sigmoid(a): dD/da = D(1 − D)
-    for key in ("minimax", "non_saturating"):
+    for key in ("minimax", "nonsaturating"):
         np.testing.assert_allclose(losses[key].dloss_dscore, losses[key].dloss_dd * d * (1 - d), rtol=1e-12)
     tiny = theory.generator_losses(1e-6)
     assert abs(tiny["minimax"].dloss_dscore) < 1e-5  # minimax saturates where D rejects the fakes
-    assert tiny["non_saturating"].dloss_dscore == pytest.approx(-1, abs=1e-5)
+    assert tiny["nonsaturating"].dloss_dscore == pytest.approx(-1, abs=1e-5)
+    ends = theory.generator_losses([0.0, 1.0])       # the score is ±inf there; what reaches G stays finite
+    np.testing.assert_array_equal(ends["minimax"].dloss_dscore, [0.0, -1.0])
+    np.testing.assert_array_equal(ends["nonsaturating"].dloss_dscore, [-1.0, 0.0])
     with pytest.raises(ValueError):
         theory.generator_losses(1.5)
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from ganplay.config import ConfigError
-from ganplay.data import load_dataset
+from ganplay.data import ImageSource, load_dataset
 from ganplay.losses import bce_d_loss
 from ganplay.presets import PRESETS, preset
 from ganplay.toy import TOYS
@@ -57,7 +57,7 @@ def test_short_run_learns(mnist, holdout, name, steps, distance_ratio):
     cfg = preset(name)
     trainer = Trainer(cfg, mnist, device="cpu")
     size = cfg.model.image_size
-    real, _ = holdout.resized(size).sample(SAMPLE_COUNT, torch.Generator().manual_seed(0))    # (64, 1, S, S)
+    real, _ = ImageSource(holdout, size).batch(SAMPLE_COUNT, torch.Generator().manual_seed(0))    # (64, 1, S, S)
     mean_real = real.mean(0)
     fake_0 = trainer.sample()                                   # G_0(fixed z), kept for the whole test
     separation_0 = separation(trainer, real, fake_0)

@@ -6,8 +6,9 @@ one IDX file (.gz or raw) strictly; `load_dataset` loads every split it finds in
 `ImageDataset` and carves out a fixed evaluation holdout from the t10k split.
 
     from ganplay.data import load_dataset
-    ds = load_dataset("mnist").resized(32)
-    x, y = ds.sample(64)          # x: (64, 1, 32, 32) float32 in [-1, 1], y: (64,) int64
+    ds = load_dataset("mnist")
+    x, y = ImageSource(ds, image_size=32).batch(64)   # x: (64, 1, 32, 32) float32 in [-1, 1], y: (64,) int64
+    x = images_to_unit(ds.images[:8])                   # the one uint8 -> [-1, 1] conversion, (8, 1, 28, 28)
 
 Every problem a user can fix (missing, damaged or partial files) raises `DataError`, whose message names
 the file and says what to do. Fetching files is `ganplay.download`.

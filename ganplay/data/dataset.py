@@ -1,5 +1,6 @@
-"""The dataset in memory: `ImageDataset` (resizing, batches, a one-line description), the fixed evaluation
-holdout carved from the t10k split (`holdout_indices`), and `load_dataset`, which reads every split it finds.
+"""The dataset in memory: `ImageDataset` (resizing, a one-line description), the fixed evaluation holdout
+carved from the t10k split (`holdout_indices`), and `load_dataset`, which reads every split it finds.
+Batches come from `ganplay.data.source.ImageSource`, the one path the trainer draws from.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import torch.nn.functional as F
 from ganplay.data.idx import _read_idx_cached
 from ganplay.data.locate import _locate_file, find_data_dir
 from ganplay.data.registry import DataError, DatasetSpec, get_spec
-from ganplay.data.source import images_to_unit
 
 HOLDOUT_SIZE = 2000
 HOLDOUT_SEED = 0
@@ -73,14 +73,6 @@ class ImageDataset:
                   .round_().clamp_(0, 255).to(torch.uint8)[:, 0]           # (chunk, size, size)
                   for chunk in self.images.split(8192)]
         return dataclasses.replace(self, images=torch.cat(chunks).contiguous())
-
-    def sample(self, batch_size: int,
-               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """A random batch with replacement: x (B, 1, S, S) float32 in [-1, 1], y (B,) int64."""
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
-        index = torch.randint(len(self), (batch_size,), generator=generator)
-        return images_to_unit(self.images[index]), self.labels[index]
 
 
 def holdout_indices(n_t10k: int) -> np.ndarray:

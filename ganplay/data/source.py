@@ -19,8 +19,11 @@ from ganplay.registry import UnknownNameError
 
 
 def images_to_unit(images: Tensor) -> Tensor:
-    """uint8 images (B, H, W) -> float32 (B, 1, H, W) in [-1, 1]: 0 -> -1, 255 -> +1."""
-    return images.unsqueeze(1).float().div_(127.5).sub_(1.0)
+    """uint8 images (B, H, W) -> float32 (B, 1, H, W) in [-1, 1]: 0 -> -1, 255 -> +1.
+
+    The one uint8 -> [-1, 1] conversion in ganplay (its inverse is `ganplay.images.to_uint8`)."""
+    # div, not div_: for float input .float() is the caller's own tensor, which must not change
+    return images.unsqueeze(1).float().div(127.5).sub_(1.0)
 
 
 class DataSource(Protocol):
@@ -46,6 +49,8 @@ class ImageSource:
 
     def batch(self, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """A random batch with replacement: x (n, C, S, S) float32 in [-1, 1], y (n,) int64."""
+        if n < 1:
+            raise ValueError(f"a batch needs at least one image, got n = {n}")
         idx = torch.randint(len(self.images), (n,), generator=generator).to(self.device)
         x = images_to_unit(self.images[idx])
         if self.channels != 1:

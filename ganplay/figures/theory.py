@@ -35,8 +35,8 @@ COLORS = {
     "jsd": "#7B3294",
     "w1": "#1B7837",
     "minimax": "#D55E00",
-    "non_saturating": "#0072B2",
-    "least_squares": "#009E73",
+    "nonsaturating": "#0072B2",       # keyed by the loss names of ganplay.losses
+    "least-squares": "#009E73",
     "guide": "#555555",
 }
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=18, color="#111111")
@@ -115,7 +115,7 @@ def separation_figure(sweep: SeparationSweep, current: float | None = None) -> g
     ), row=1, col=3)
     fig.add_trace(go.Scatter(
         x=s, y=sweep.nonsaturating_grad, name="non-saturating, D* held fixed",
-        line=dict(color=COLORS["non_saturating"], width=3, dash="dot"), hovertemplate="%{y:.3f}",
+        line=dict(color=COLORS["nonsaturating"], width=3, dash="dot"), hovertemplate="%{y:.3f}",
         visible="legendonly",
     ), row=1, col=3)
     if current is not None:
@@ -146,10 +146,10 @@ def generator_loss_figure(mark: float | None = None, wrt: str = "score", vanish_
     for key, loss in generator_losses(d).items():
         grad = loss.dloss_dscore if wrt == "score" else loss.dloss_dd
         # least squares drawn dashed: in the score view its gradient |D − 1| lies on the non-saturating one
-        line = dict(color=COLORS[key], width=LINE_WIDTH, dash="dash" if key == "least_squares" else "solid")
-        fig.add_trace(go.Scatter(x=d, y=loss.loss, name=loss.label, legendgroup=key, line=line,
+        line = dict(color=COLORS[key], width=LINE_WIDTH, dash="dash" if key == "least-squares" else "solid")
+        fig.add_trace(go.Scatter(x=d, y=loss.loss, name=loss.title, legendgroup=key, line=line,
                                  hovertemplate="%{y:.3f}"), row=1, col=1)
-        fig.add_trace(go.Scatter(x=d, y=np.abs(grad), name=loss.label, legendgroup=key, line=line,
+        fig.add_trace(go.Scatter(x=d, y=np.abs(grad), name=loss.title, legendgroup=key, line=line,
                                  showlegend=False, hovertemplate="%{y:.3f}"), row=1, col=2)
     for col in (1, 2):
         fig.add_vrect(x0=0, x1=vanish_below, fillcolor=_rgba(COLORS["minimax"], 0.13), line_width=0,

@@ -13,6 +13,9 @@ discriminator sees the image with one_hot(y) appended (as extra constant channel
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -147,3 +150,23 @@ def sample_latent(cfg: ModelConfig, n: int, generator: torch.Generator | None = 
 
 def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+@contextmanager
+def eval_mode(*modules: nn.Module) -> Iterator[None]:
+    """Put the modules in eval mode (no dropout, batch-norm running statistics) for the block, then give each
+    back the mode it had, also when the block raises: sampling must not flip a net that is being trained."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes):
+            m.train(mode)
+
+
+def balanced_labels(n: int, num_classes: int, device: torch.device | str | None = None) -> torch.Tensor | None:
+    """Class ids 0, 1, ..., K-1, 0, 1, ... (n,) int64, so every class gets n/K samples; None for an
+    unconditional model (num_classes == 0)."""
+    return torch.arange(n, device=device) % num_classes if num_classes else None

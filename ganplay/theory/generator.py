@@ -2,6 +2,8 @@
 
 The minimax, non-saturating and Wasserstein-1 gradients, a sweep of JSD, W1 and those gradients over the
 separation between p_g and p_data, and the generator losses with their derivatives on a grid of D(G(z)).
+The losses are `ganplay.losses`' own (same names, formulas and functions); this module adds how they look
+as functions of D.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from ganplay.losses import LOSSES
 from ganplay.theory.distributions import Distribution
 from ganplay.theory.divergences import _cdf_difference, _jsd_on, _log_densities
 
@@ -88,12 +92,28 @@ def separation_sweep(p_data: Distribution, p_g: Distribution, separations) -> Se
 # Generator losses as functions of the discriminator's verdict D = D(G(z))
 # ---------------------------------------------------------------------------------------------
 
+# The losses the Theory page compares, by their names in `ganplay.losses.LOSSES`. Titles, formulas and values
+# come from those loss objects; only the derivatives in D below are the theory's own.
+COMPARED_LOSSES = ("minimax", "nonsaturating", "least-squares")
+
+# d loss / dD as LaTeX and as a closed form, D = D(G(z)): what the page sets beside the score derivative
+_DERIVATIVES_IN_D = {
+    "minimax": (r"-\frac{1}{1 - D}", lambda d: -1.0 / (1.0 - d)),
+    "nonsaturating": (r"-\frac{1}{D}", lambda d: -1.0 / d),
+    "least-squares": (r"D - 1", lambda d: d - 1.0),
+}
+# d loss / d score: through D = sigmoid(a) for the two log losses (dD/da = D(1 - D)); the least-squares
+# discriminator has no sigmoid, so its score is D itself
+_DERIVATIVES_IN_SCORE = {"minimax": r"-D", "nonsaturating": r"-(1 - D)", "least-squares": r"D - 1"}
+
+
 @dataclass(frozen=True)
 class GeneratorLoss:
-    """One generator loss: its name, formulas (LaTeX) and values on a grid of D."""
+    """One generator loss of `ganplay.losses` seen as a function of D = D(G(z)): values on a grid of D."""
 
-    label: str
-    loss_latex: str
+    name: str  # key in ganplay.losses.LOSSES
+    title: str  # the loss's title
+    formula: str  # the loss's own LaTeX (GANLoss.g_formula)
     dd_latex: str  # derivative with respect to D
     dscore_latex: str  # derivative with respect to the discriminator's raw score (see below)
     loss: np.ndarray
@@ -102,28 +122,29 @@ class GeneratorLoss:
 
 
 def generator_losses(d) -> dict[str, GeneratorLoss]:
-    """Minimax, non-saturating and least-squares generator losses at D(G(z)) = d in [0, 1].
+    """Minimax, non-saturating and least-squares generator losses at D(G(z)) = d in [0, 1], keyed by loss name.
 
-    `dloss_dscore` is the derivative the generator actually receives through the discriminator's
-    last layer: for the two log losses D = sigmoid(a), so it is d/da; the least-squares
-    discriminator has no sigmoid, so its score is D itself. Minimax: −D, which vanishes when the
-    discriminator confidently rejects fakes (D → 0); non-saturating: −(1 − D), which does not.
+    The values are the real loss functions of `ganplay.losses` evaluated sample by sample at the score a
+    with D(a) = d (a = logit(d) for a sigmoid discriminator, a = d for least squares), and `dloss_dscore` is
+    their autograd derivative in a: what the generator actually receives through the discriminator's last
+    layer. Minimax: −D, which vanishes when the discriminator confidently rejects fakes (D → 0);
+    non-saturating: −(1 − D), which does not.
     """
     d = np.asarray(d, dtype=float)
     if np.any((d < 0) | (d > 1)):
         raise ValueError("D(G(z)) must lie in [0, 1]")
-    with np.errstate(divide="ignore"):  # the log losses are infinite at the ends of [0, 1]
-        return {
-            "minimax": GeneratorLoss(
-                "minimax  log(1 − D)", r"\log\bigl(1 - D\bigr)", r"-\frac{1}{1 - D}", r"-D",
-                np.log1p(-d), -1.0 / (1.0 - d), -d,
-            ),
-            "non_saturating": GeneratorLoss(
-                "non-saturating  −log D", r"-\log D", r"-\frac{1}{D}", r"-(1 - D)",
-                -np.log(d), -1.0 / d, -(1.0 - d),
-            ),
-            "least_squares": GeneratorLoss(
-                "least squares  ½(D − 1)²", r"\tfrac12\bigl(D - 1\bigr)^2", r"D - 1", r"D - 1",
-                0.5 * (d - 1.0) ** 2, d - 1.0, d - 1.0,
-            ),
-        }
+    flat = torch.from_numpy(d.reshape(-1))  # (N,) float64
+    out = {}
+    for name in COMPARED_LOSSES:
+        gan_loss = LOSSES[name]
+        score = torch.logit(flat) if gan_loss.output == "probability" else flat  # ±inf at the ends of [0, 1]
+        per_sample = torch.func.vmap(gan_loss.g_loss)  # a batch of one, sample by sample
+        slope = torch.func.vmap(torch.func.grad(gan_loss.g_loss))
+        dd_latex, dd = _DERIVATIVES_IN_D[name]
+        with np.errstate(divide="ignore"):  # the log losses' derivatives in D are infinite at the ends
+            dloss_dd = dd(d)
+        out[name] = GeneratorLoss(
+            name, gan_loss.title, gan_loss.g_formula, dd_latex, _DERIVATIVES_IN_SCORE[name],
+            per_sample(score).numpy().reshape(d.shape), dloss_dd, slope(score).numpy().reshape(d.shape),
+        )
+    return out

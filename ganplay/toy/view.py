@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ganplay.models import eval_mode
+
 
 @dataclass
 class ModeStats:
@@ -74,22 +76,6 @@ ARROW_SCALE = 0.01         # arrow = ARROW_SCALE * L^2 * (-dL_G/dx), L the plot'
 ARROW_CAP = 0.08           # longest arrow, as a fraction of L; longer ones are shortened and drawn dashed
 LINE_POINTS = 400          # grid points of the 1-D view
 EVAL_SAMPLES = 2500        # samples the mode metrics and the 1-D density estimate use (PacGAN's count)
-
-
-class _EvalMode:
-    """Both nets in eval mode (no dropout, BN running stats) for drawing; restored afterwards."""
-
-    def __init__(self, *nets: torch.nn.Module):
-        self.nets = nets
-
-    def __enter__(self):
-        self.modes = [n.training for n in self.nets]
-        for n in self.nets:
-            n.eval()
-
-    def __exit__(self, *exc):
-        for n, mode in zip(self.nets, self.modes):
-            n.train(mode)
 
 
 def _prior_range(prior: str) -> tuple[float, float]:
@@ -161,7 +147,7 @@ def manifold(trainer) -> tuple[np.ndarray, np.ndarray] | None:
 def plane_view(trainer, real: np.ndarray, extent, modes: ModeStats | None = None) -> PlaneView:
     """The 2-D game now: real dots, G(fixed noise), D's output over the plane, arrows, the manifold."""
     G, D = trainer.generator, trainer.discriminator
-    with _EvalMode(G, D):
+    with eval_mode(G, D):
         fake_t = trainer.sample()                                                  # (F, 2)
         push = generator_push(trainer, fake_t)
         (x0, x1), (y0, y1) = extent
@@ -225,7 +211,7 @@ def line_view(trainer, toy, real: np.ndarray, eval_z: torch.Tensor, modes: ModeS
     x = np.linspace(lo, hi, LINE_POINTS)
     p_data = toy.density.pdf(x) if toy.density is not None else kde(real, x)
     G, D = trainer.generator, trainer.discriminator
-    with _EvalMode(G, D):
+    with eval_mode(G, D):
         fake = trainer.sample().numpy().ravel()
         if m.latent_dim == 1 and not m.num_classes:
             z0, z1 = _prior_range(m.prior)
