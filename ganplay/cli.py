@@ -23,7 +23,7 @@ from ganplay.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ganplay.config import ConfigError
 from ganplay.data import DATASETS, DataError, load_data, load_dataset
 from ganplay.images import make_grid, png_bytes, upscale
-from ganplay.models import sample_latent
+from ganplay.models import balanced_labels, sample_latent
 from ganplay.presets import PRESETS, preset
 from ganplay.toy import TOYS, ToyDataError, to_csv
 
@@ -183,7 +183,7 @@ def _sample(args) -> int:
     if not 1 <= args.n <= 1024:
         raise ValueError("--n must be between 1 and 1024")
     z = sample_latent(model, args.n, torch.Generator().manual_seed(args.seed))
-    y = torch.arange(args.n) % model.num_classes if model.num_classes else None
+    y = balanced_labels(args.n, model.num_classes)
     with torch.inference_mode():
         images = ckpt.generator(z, y)
     grid = upscale(make_grid(images, nrow=10 if model.num_classes else None), max(1, args.scale))
