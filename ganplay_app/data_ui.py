@@ -66,19 +66,22 @@ def _progress_bar(bar, files: list[str]) -> Callable[[int, int | None, str], Non
 
 
 def download_button_ui(name: str, key: str, primary: bool = False) -> None:
-    """The Download button; a click downloads in this script run, then reruns the page or records the failure."""
+    """The Download button; a click downloads in this script run, records what came of it, and reruns the page."""
     spec = get_spec(name)
     slot = st.empty()
-    if not slot.button(f"Download {spec.title}", key=key, type="primary" if primary else "secondary",
-                       icon=":material/download:"):
+    clicked = slot.button(f"Download {spec.title}", key=key, type="primary" if primary else "secondary",
+                          icon=":material/download:")
+    if st.session_state.pop("data_busy", None) == name:
+        st.info(f"Another tab is downloading {spec.title} right now. Reload this page in a minute: it will be "
+                f"ready then.")
+    if not clicked:
         return
     failures = st.session_state.setdefault("data_failures", {})
     failures.pop(name, None)
     lock = resources.download_lock(name)
     if not lock.acquire(blocking=False):
-        slot.info(f"Another tab is downloading {spec.title} right now. Reload this page in a minute: it will be "
-                  f"ready then.")
-        return
+        st.session_state.data_busy = name
+        st.rerun()
     dest = download_dir(name)
     try:
         bar = slot.progress(0.0, text=f"Connecting to fetch {spec.title}…")
@@ -86,9 +89,8 @@ def download_button_ui(name: str, key: str, primary: bool = False) -> None:
     finally:
         lock.release()
     if not got:
-        failures[name] = error
-        slot.empty()
-        return
+        failures[name] = error      # shown by failure_ui under a fresh button after the rerun
+        st.rerun()
     resources.dataset.clear()       # a failed load is not cached, but a t10k-only dataset loaded earlier is
     st.session_state.data_choice = name
     notices = st.session_state.setdefault("data_notices", [])

@@ -162,6 +162,7 @@ def test_offline_download_explains_how_to_get_the_files_and_a_later_try_works(no
     button(at, "Download MNIST").click().run()
     assert not at.exception, at.exception
     assert "download of MNIST failed" in at.error[0].value
+    assert button(at, "Download MNIST").disabled is False              # ready for another try
     page = texts(at)
     assert "cannot connect" in at.code[0].value and "t10k-labels-idx1-ubyte.gz" in at.code[0].value
     assert "\n".join(SPEC.file_names) in page                          # the exact four names, one a line
