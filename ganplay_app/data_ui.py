@@ -165,8 +165,9 @@ def how_to_get_ui(name: str, status: dict[str, str | None]) -> None:
             st.markdown(f"**Or train on {other_spec.title} instead:** `sudo apt-get install "
                         f"{other_spec.system_package}` (Debian) puts it in `{other_spec.system_dirs[0]}`, where "
                         f"ganplay finds it at once; reload this page after.")
-    if _is_missing(name):
-        st.caption(status.get(name) or "")
+    if _is_missing(name) and status.get(name):
+        st.caption("Where ganplay looked, in order:")
+        st.code(status[name], language=None, wrap_lines=True)
 
 
 def no_data_ui(status: dict[str, str | None]) -> None:

@@ -84,6 +84,8 @@ def test_fresh_machine_every_page_works_and_training_downloads_mnist(browser, ba
         settle(page)
         assert "t10k-images-idx3-ubyte.gz" in page.locator('[data-testid="stCode"]').first.inner_text()
         shot(page, "no-data-training-offline")
+        page.get_by_text("Or train on Fashion-MNIST instead").scroll_into_view_if_needed()
+        shot(page, "no-data-training-offline-help")
 
         handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
         mirror = http.server.ThreadingHTTPServer(("127.0.0.1", mirror_port), handler)
@@ -99,5 +101,10 @@ def test_fresh_machine_every_page_works_and_training_downloads_mnist(browser, ba
         page.get_by_text("MNIST · t10k split").first.wait_for()
         assert_no_exception(page)
         shot(page, "no-data-training-after-download")
+        more = page.get_by_text("Get more datasets")
+        more.click()
+        page.get_by_text("Fashion-MNIST is not on this machine").wait_for()
+        more.scroll_into_view_if_needed()
+        shot(page, "no-data-training-more-datasets")
     finally:
         context.close()
