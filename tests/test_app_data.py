@@ -200,6 +200,7 @@ def test_fashion_only_trains_on_it_and_offers_mnist_in_an_expander(nowhere, mnis
     assert not at.warning and not at.error
     more = next(e for e in at.sidebar.expander if e.label == "Get more datasets")
     assert "**MNIST** is not on this machine." in [m.value for m in more.markdown]
+    assert any("Fashion-MNIST is available already" in s.value for s in more.success)
     assert not [c for c in at.sidebar.caption if "is not available" in c.value]
 
     button(at, "Download MNIST").click().run()
@@ -218,3 +219,18 @@ def test_a_click_while_another_tab_downloads_fetches_nothing(nowhere, mirror):
     assert "Another tab is downloading MNIST" in at.info[0].value
     assert mirror.requests == [] and not (nowhere / "mnist").exists()
     assert not lock.locked()
+
+
+def test_fashion_only_and_offline_the_mnist_failure_shows_in_the_sidebar(nowhere, mnist_dir, monkeypatch):
+    fashion = nowhere / "fashion-mnist"
+    fashion.mkdir()
+    for name in T10K:
+        shutil.copy(mnist_dir / name, fashion / name)
+    monkeypatch.setenv("GANPLAY_MIRRORS", closed_port_url())
+    at = training_page()
+    button(at, "Download MNIST").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="tr_dataset").value == "fashion-mnist"     # training on what is there goes on
+    more = next(e for e in at.sidebar.expander if e.label == "Get more datasets")
+    assert "download of MNIST failed" in more.error[0].value and "cannot connect" in more.code[0].value
+    assert str(nowhere / "mnist") in [c.value for c in more.code]

@@ -25,6 +25,19 @@ from tests.e2e.conftest import ROOT, SHOTS, _free_port, assert_no_exception, set
 VIEWPORT = {"width": 1280, "height": 720}
 
 
+class SlowHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files in 64 KiB pieces with a pause between them, so a download lasts long enough to be clicked
+    into; quiet."""
+
+    def copyfile(self, source, outputfile):
+        while chunk := source.read(1 << 16):
+            outputfile.write(chunk)
+            time.sleep(0.02)
+
+    def log_message(self, *args):
+        pass
+
+
 @pytest.fixture
 def bare_server(tmp_path, mnist_dir):
     """`streamlit run` in an empty folder with no data; yields (server url, mirror port, mirror folder, data dir)."""
@@ -87,17 +100,18 @@ def test_fresh_machine_every_page_works_and_training_downloads_mnist(browser, ba
         page.get_by_text("Or train on Fashion-MNIST instead").scroll_into_view_if_needed()
         shot(page, "no-data-training-offline-help")
 
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-        mirror = http.server.ThreadingHTTPServer(("127.0.0.1", mirror_port), handler)
+        mirror = http.server.ThreadingHTTPServer(("127.0.0.1", mirror_port),
+                                                 functools.partial(SlowHandler, directory=str(served)))
         threading.Thread(target=mirror.serve_forever, daemon=True).start()
         try:
-            page.get_by_role("button", name="Download MNIST").click()
+            page.get_by_role("button", name="Download MNIST").dblclick()    # a second click must do no harm
             page.get_by_role("button", name="Start").wait_for(timeout=60_000)
             settle(page)
         finally:
             mirror.shutdown()
             mirror.server_close()
-        assert (data / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+        # Exactly the two verified files: no temp file left by the interrupted first try, no lone labels file.
+        assert sorted(p.name for p in (data / "mnist").iterdir()) == sorted(DATASETS["mnist"].splits["t10k"])
         page.get_by_text("MNIST · t10k split").first.wait_for()
         assert_no_exception(page)
         shot(page, "no-data-training-after-download")
