@@ -27,8 +27,9 @@ def fetch_splits(name: str, dest: Path, progress: Callable[[int, int | None, str
                  timeout: float = DOWNLOAD_TIMEOUT_S) -> tuple[list[str], str | None]:
     """Download `name` into dest split by split, t10k first. Returns (splits now complete, why the next failed).
 
-    Each split fetches its small labels file before its images, and a failure removes a labels file left without
-    its images: a half split makes the whole folder unreadable (load_dataset refuses it), a missing one does not.
+    Each split fetches its small labels file before its images, and a failure or an interruption removes a labels
+    file left without its images: a half split makes the whole folder unreadable (load_dataset refuses it), a
+    missing one does not.
     """
     spec = get_spec(name)
     done: list[str] = []
@@ -36,9 +37,11 @@ def fetch_splits(name: str, dest: Path, progress: Callable[[int, int | None, str
         images, labels = spec.splits[split]
         try:
             download_dataset(name, dest, files=(labels, images), timeout=timeout, progress=progress)
-        except DataError as error:
+        except BaseException as error:      # DataError, or the stop that a new click or leaving the page raises
             if not (dest / images).is_file():
                 (dest / labels).unlink(missing_ok=True)
+            if not isinstance(error, DataError):
+                raise
             return done, str(error)
         done.append(split)
     return done, None

@@ -32,7 +32,7 @@ class SlowHandler(http.server.SimpleHTTPRequestHandler):
     def copyfile(self, source, outputfile):
         while chunk := source.read(1 << 16):
             outputfile.write(chunk)
-            time.sleep(0.02)
+            time.sleep(0.1)
 
     def log_message(self, *args):
         pass
@@ -104,6 +104,13 @@ def test_fresh_machine_every_page_works_and_training_downloads_mnist(browser, ba
                                                  functools.partial(SlowHandler, directory=str(served)))
         threading.Thread(target=mirror.serve_forever, daemon=True).start()
         try:
+            page.get_by_role("button", name="Download MNIST").click()
+            page.locator('[data-testid="stProgress"]').wait_for(timeout=30_000)
+            page.get_by_role("link", name="Theory").click()                  # leave mid-download: it stops
+            settle(page)
+            page.get_by_role("link", name="Training").click()
+            settle(page)
+            assert [p.name for p in (data / "mnist").iterdir()] == []        # no temp file, no lone labels file
             page.get_by_role("button", name="Download MNIST").dblclick()    # a second click must do no harm
             page.get_by_role("button", name="Start").wait_for(timeout=60_000)
             settle(page)
