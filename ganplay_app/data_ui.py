@@ -192,19 +192,30 @@ def no_data_ui(status: dict[str, str | None]) -> None:
 
 
 def more_datasets_ui(status: dict[str, str | None]) -> None:
-    """The sidebar's compact "Get more datasets" expander: a line per dataset not available, a button for each."""
+    """The sidebar's compact "Get more datasets" expander: a line per dataset not available, a button for each,
+    the other ways in one caption. A failed download's full help goes to the main area (download_failures_ui)."""
     missing = [name for name, error in status.items() if error is not None]
     if not missing:
         return
-    failed = any(name in st.session_state.get("data_failures", {}) for name in missing)
-    with st.expander("Get more datasets", icon=":material/download:", expanded=failed):
+    with st.expander("Get more datasets", icon=":material/download:"):
         for name in missing:
-            title = get_spec(name).title
+            spec = get_spec(name)
             if _is_missing(name):
-                st.markdown(f"**{title}** is not on this machine.")
+                st.markdown(f"**{spec.title}** is not on this machine.")
             else:
-                st.markdown(f"**{title}** cannot be read:")
+                st.markdown(f"**{spec.title}** cannot be read:")
                 st.caption(status[name])
             download_button_ui(name, key=f"data_more_{name}")
-            failure_ui(name)
-            how_to_get_ui(name, status)
+            package = f", or `sudo apt-get install {spec.system_package}` (Debian)" if spec.system_package else ""
+            st.caption(f"Or copy {', '.join(spec.file_names)} into `{download_dir(name)}`, or run "
+                       f"`{spec.download_command}`{package}.")
+
+
+def download_failures_ui(status: dict[str, str | None]) -> None:
+    """Main-area help for each dataset whose download from the sidebar failed and that is still not available."""
+    for name, message in st.session_state.get("data_failures", {}).items():
+        if status.get(name) is not None:
+            with st.expander(f"The {get_spec(name).title} download failed: what to do", expanded=True,
+                             icon=":material/cloud_off:"):
+                failure_ui(name)
+                how_to_get_ui(name, status)

@@ -200,7 +200,8 @@ def test_fashion_only_trains_on_it_and_offers_mnist_in_an_expander(nowhere, mnis
     assert not at.warning and not at.error
     more = next(e for e in at.sidebar.expander if e.label == "Get more datasets")
     assert "**MNIST** is not on this machine." in [m.value for m in more.markdown]
-    assert any("Fashion-MNIST is available already" in s.value for s in more.success)
+    assert str(nowhere / "mnist") in more.caption[0].value and "python -m ganplay data download mnist" in \
+        more.caption[0].value
     assert not [c for c in at.sidebar.caption if "is not available" in c.value]
 
     button(at, "Download MNIST").click().run()
@@ -231,6 +232,9 @@ def test_fashion_only_and_offline_the_mnist_failure_shows_in_the_sidebar(nowhere
     button(at, "Download MNIST").click().run()
     assert not at.exception, at.exception
     assert at.selectbox(key="tr_dataset").value == "fashion-mnist"     # training on what is there goes on
-    more = next(e for e in at.sidebar.expander if e.label == "Get more datasets")
-    assert "download of MNIST failed" in more.error[0].value and "cannot connect" in more.code[0].value
-    assert str(nowhere / "mnist") in [c.value for c in more.code]
+    assert [e.label for e in at.sidebar.expander] == ["Adam betas, seed, precision and run length",
+                                                      "Get more datasets"]      # still compact
+    panel = next(e for e in at.main.expander if e.label == "The MNIST download failed: what to do")
+    assert "download of MNIST failed" in panel.error[0].value and "cannot connect" in panel.code[0].value
+    assert str(nowhere / "mnist") in [c.value for c in panel.code]
+    assert any("Fashion-MNIST is available already" in s.value for s in panel.success)

@@ -59,6 +59,7 @@ with st.sidebar:
     data_ui.more_datasets_ui(status)
 
 st.caption(resources.dataset(dataset_name).describe())
+data_ui.download_failures_ui(status)
 loss = LOSSES[config.train.loss]
 with st.expander(f"Loss: {loss.title}", expanded=False):
     st.latex(loss.d_formula)
