@@ -10,6 +10,7 @@ second click in the same tab reruns the script, which stops the first download a
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def fetch_splits(name: str, dest: Path, progress: Callable[[int, int | None, str
     """
     spec = get_spec(name)
     done: list[str] = []
-    for split in sorted(spec.splits, key=lambda s: s != "t10k"):
+    for split in _splits_in_order(name):
         images, labels = spec.splits[split]
         try:
             download_dataset(name, dest, files=(labels, images), timeout=timeout, progress=progress)
@@ -47,9 +48,15 @@ def fetch_splits(name: str, dest: Path, progress: Callable[[int, int | None, str
     return done, None
 
 
+def _splits_in_order(name: str) -> list[str]:
+    """t10k first: alone it is a dataset ganplay trains on; the 60,000-image train split comes second."""
+    return sorted(get_spec(name).splits, key=lambda split: split != "t10k")
+
+
 def download_order(name: str) -> list[str]:
+    """The files in the order fetch_splits asks for them: per split, labels then images."""
     spec = get_spec(name)
-    return [f for split in sorted(spec.splits, key=lambda s: s != "t10k") for f in reversed(spec.splits[split])]
+    return [file for split in _splits_in_order(name) for file in reversed(spec.splits[split])]
 
 
 def _progress_bar(bar, files: list[str]) -> Callable[[int, int | None, str], None]:
@@ -177,8 +184,9 @@ def no_data_ui(status: dict[str, str | None]) -> None:
     """The Training page when nothing can be trained: what is missing, the Download button, the alternatives."""
     name = "mnist"
     spec = get_spec(name)
-    if not _is_missing(name):              # files are there but unreadable: that message is the news
-        st.error(status[name])
+    env_value = os.environ.get(DATA_ENV_VAR)
+    if not _is_missing(name) or (env_value and not Path(env_value).expanduser().is_dir()):
+        st.error(status[name])             # unreadable files or a wrong $GANPLAY_DATA: that message is the news
     else:
         st.warning(f"**{spec.title} is not on this machine yet**, so there is nothing to train on. The Theory, "
                    f"Latent space and Toy lab pages need no dataset: they work now.")

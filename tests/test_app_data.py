@@ -238,3 +238,9 @@ def test_fashion_only_and_offline_the_mnist_failure_shows_in_the_sidebar(nowhere
     assert "download of MNIST failed" in panel.error[0].value and "cannot connect" in panel.code[0].value
     assert str(nowhere / "mnist") in [c.value for c in panel.code]
     assert any("Fashion-MNIST is available already" in s.value for s in panel.success)
+
+
+def test_a_wrong_ganplay_data_is_named_on_the_training_page(nowhere, monkeypatch):
+    monkeypatch.setenv("GANPLAY_DATA", str(nowhere / "typo"))
+    at = training_page()
+    assert f"GANPLAY_DATA={nowhere / 'typo'} but" in at.error[0].value and "is not a folder" in at.error[0].value
