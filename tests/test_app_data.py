@@ -4,11 +4,8 @@ MNIST from a real HTTP server on 127.0.0.1 (reached through $GANPLAY_MIRRORS) or
 The mirror serves copies of the real t10k files from $GANPLAY_DATA and answers 404 for the train files (they are
 not on this machine), so a download brings the t10k split only: a valid dataset for ganplay.
 """
-import functools
-import http.server
 import shutil
 import socket
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,40 +14,13 @@ from streamlit.testing.v1 import AppTest
 from ganplay.data import DATASETS, find_data_dir
 from ganplay.data.locate import download_dir
 from ganplay_app import HOME_PAGE, LESSONS, resources
+from tests.test_download import Mirror     # a real HTTP server on 127.0.0.1 serving one folder, 404 otherwise
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING = "ganplay_app/pages/training.py"
 PAGES = [HOME_PAGE] + [lesson.page for lesson in LESSONS if lesson.page]
 SPEC = DATASETS["mnist"]
 T10K = list(SPEC.splits["t10k"])
-
-
-class Mirror:
-    """A real HTTP server on 127.0.0.1 serving one folder (404 for anything else), recording the paths asked."""
-
-    def __init__(self, folder: Path):
-        self.requests: list[str] = []
-        requests = self.requests
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def do_GET(self):
-                requests.append(self.path)
-                super().do_GET()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                      functools.partial(Handler, directory=str(folder)))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
 
 def closed_port_url() -> str:
