@@ -1,5 +1,6 @@
 """Finding a dataset's folder: `find_data_dir` tries an explicit root, then $GANPLAY_DATA, then ./data/<name>/,
 then OS package folders, and accepts a folder holding at least one complete split (.gz or raw files).
+`download_dir` says where a new download should go so that `find_data_dir` finds it again.
 """
 
 from __future__ import annotations
@@ -15,6 +16,22 @@ DATA_ENV_VAR = "GANPLAY_DATA"
 def default_data_dir(name: str) -> Path:
     """./data/<name>/ under the current working directory: where downloads go and the third place searched."""
     return Path.cwd() / "data" / name
+
+
+def download_dir(name: str) -> Path:
+    """Where to save a download of `name`: inside $GANPLAY_DATA when it names a writable folder, else ./data/<name>/.
+
+    $GANPLAY_DATA is searched first and says where this user keeps data, so a download there is found again even
+    if the app later starts from another directory: $GANPLAY_DATA itself when it is already named <name>
+    (it is that dataset's folder), otherwise its <name>/ subfolder.
+    """
+    get_spec(name)
+    env_value = os.environ.get(DATA_ENV_VAR)
+    if env_value:
+        base = Path(env_value).expanduser().absolute()
+        if base.is_dir() and os.access(base, os.W_OK | os.X_OK):
+            return base if base.name == name else base / name
+    return default_data_dir(name)
 
 
 def _locate_file(folder: Path, canonical: str) -> Path | None:

@@ -1,7 +1,8 @@
 """Training page: a live GAN run on MNIST that a lecturer can start, pause, step, resume, stop and save.
 
 The run trains on a worker thread (ganplay.live); this script only flips its events in button callbacks and
-draws snapshots in a fragment that refreshes itself twice a second while the run trains.
+draws snapshots in a fragment that refreshes itself twice a second while the run trains. Without a dataset the
+page offers MNIST's download instead; missing datasets are offered in the sidebar (ganplay_app.data_ui).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ganplay.figures.training import d_outputs_figure, losses_figure
 from ganplay.images import png_bytes, upscale
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay_app import resources
+from ganplay_app import data_ui, resources
 from ganplay_app.run_ui import RunControl
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
@@ -19,9 +20,11 @@ st.title("Training a GAN, live")
 registry = resources.run_registry()
 status = resources.dataset_status()
 available = [name for name, error in status.items() if error is None]
+data_ui.notices_ui()
 if not available:
-    st.error("No dataset found, so nothing can be trained yet.\n\n" + status["mnist"])
+    data_ui.no_data_ui(status)
     st.stop()
+data_ui.apply_choice(available)
 
 run = registry.get(st.session_state.get("run_id") or st.query_params.get("run"))
 if run is not None:
@@ -53,11 +56,10 @@ with st.sidebar:
     dataset_name, config, _ = recipe_ui(available, locked, on_live_change)
     if locked:
         st.caption("Learning rates and D steps change the running model at once; Reset to change the rest.")
-    for name, error in status.items():
-        if error is not None:
-            st.caption(f"**{name} is not available.** {error}")
+    data_ui.more_datasets_ui(status)
 
 st.caption(resources.dataset(dataset_name).describe())
+data_ui.download_failures_ui(status)
 loss = LOSSES[config.train.loss]
 with st.expander(f"Loss: {loss.title}", expanded=False):
     st.latex(loss.d_formula)
