@@ -9,6 +9,7 @@ Where an article leaves something open it is said in the description. Menus list
 from __future__ import annotations
 
 from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig, RunConfig, TrainConfig
+from ganplay.registry import UnknownNameError
 from ganplay.toy.presets import TOY_PRESETS
 
 
@@ -189,4 +190,4 @@ def preset(name: str) -> RunConfig:
     try:
         return PRESETS[name]
     except KeyError:
-        raise KeyError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}") from None
+        raise UnknownNameError("preset", name, PRESETS) from None

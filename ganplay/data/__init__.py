@@ -30,6 +30,7 @@ from ganplay.data.idx import _IDX_CACHE, MAX_IDX_BYTES, read_idx
 from ganplay.data.locate import DATA_ENV_VAR, default_data_dir, find_data_dir
 from ganplay.data.registry import DATASETS, DataError, DatasetSpec, get_spec
 from ganplay.data.source import DataSource, ImageSource, PointSource, data_source, images_to_unit, load_data
+from ganplay.data.synthetic import SyntheticImages, synthetic_images
 
 __all__ = [
     "DATA_ENV_VAR", "DATASETS", "DataError", "DataSource", "DatasetSpec", "ImageSource", "PointSource",
