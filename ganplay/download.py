@@ -150,6 +150,9 @@ def _fetch_verified(url: str, target: Path, expected_md5: str, timeout: float,
     except requests.HTTPError as error:     # the server answered, just not with the file
         response = error.response
         raise _MirrorFailed(f"HTTP {response.status_code} {response.reason}", reachable=True) from None
+    except requests.exceptions.ChunkedEncodingError as error:   # the body ended early; the mirror is up
+        raise _MirrorFailed(f"connection broke midway ({error.args[-1] if error.args else error})",
+                            reachable=True) from None
     except (requests.ConnectionError, requests.Timeout) as error:
         raise _MirrorFailed(f"cannot connect ({_root_cause(error)})", reachable=False) from None
     except requests.RequestException as error:   # a malformed answer or URL; the mirror itself is up
