@@ -151,8 +151,7 @@ def _fetch_verified(url: str, target: Path, expected_md5: str, timeout: float,
         response = error.response
         raise _MirrorFailed(f"HTTP {response.status_code} {response.reason}", reachable=True) from None
     except requests.exceptions.ChunkedEncodingError as error:   # the body ended early; the mirror is up
-        raise _MirrorFailed(f"connection broke midway ({error.args[-1] if error.args else error})",
-                            reachable=True) from None
+        raise _MirrorFailed(f"connection broke midway ({_root_cause(error)})", reachable=True) from None
     except (requests.ConnectionError, requests.Timeout) as error:
         raise _MirrorFailed(f"cannot connect ({_root_cause(error)})", reachable=False) from None
     except requests.RequestException as error:   # a malformed answer or URL; the mirror itself is up
@@ -183,9 +182,8 @@ def _quiet_pooch():
 def _root_cause(error: BaseException) -> str:
     """The innermost reason of a requests error chain (urllib3 wraps the socket error twice)."""
     reason = error
-    while isinstance(getattr(reason, "args", None), tuple) and reason.args and \
-            isinstance(reason.args[0], BaseException):
-        reason = reason.args[0]
+    while reason.args and isinstance(reason.args[-1], BaseException):
+        reason = reason.args[-1]
     reason = getattr(reason, "reason", reason)
     # "HTTPConnection(host='h', port=80): Failed to ..." -> "Failed to ...": the URL is in the message already
     return re.sub(r"^\w+\(host=[^)]*\): ", "", str(reason)) or type(reason).__name__
