@@ -8,9 +8,9 @@
     python -m ganplay eval runs/lecture.safetensors --n 1000
     python -m ganplay classifier train
 
-Errors a user can fix (missing data, a bad config or checkpoint, an unknown name) print "error: ..." and exit
-with status 2; a bad argument gets argparse's usage line and status 2. Anything else is a bug and keeps its
-traceback. Progress bars (tqdm) go to stderr on a terminal only; results are printed to stdout.
+Errors a user can fix (missing data; a bad config, argument value or checkpoint; an unknown name) print one
+"error: ..." line and exit with status 2, as argparse does for what it parses; anything else is a bug and keeps
+its traceback. Progress bars (tqdm) go to stderr on a terminal only; results are printed to stdout.
 """
 from __future__ import annotations
 
@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def add_command(sub, name: str, run, help: str) -> argparse.ArgumentParser:
-    """A subcommand whose function can call `args.parser.error(...)` for its own argument checks."""
+    """A subcommand that calls `run(args)`."""
     p = sub.add_parser(name, help=help)
-    p.set_defaults(run=run, parser=p)
+    p.set_defaults(run=run)
     return p
 
 
@@ -130,16 +130,15 @@ def checked_device(name: str | None) -> torch.device | None:
 def _train(args) -> int:
     from ganplay.trainer import Trainer
 
-    error = args.parser.error
     if args.out is None and not args.dry_run:
-        error("--out is required (only --dry-run can do without)")
+        raise ConfigError("--out is required (only --dry-run can do without)")
     if (args.steps is not None and args.steps < 1) or (args.seconds is not None and not args.seconds > 0):
-        error("--steps and --seconds must be positive")
+        raise ConfigError("--steps and --seconds must be positive")
     if args.seed is not None and not 0 <= args.seed < 2**63:
-        error("--seed must be between 0 and 2**63 - 1")
+        raise ConfigError("--seed must be between 0 and 2**63 - 1")
     if args.threads is not None:
         if args.threads < 1:
-            error("--threads must be at least 1")
+            raise ConfigError("--threads must be at least 1")
         torch.set_num_threads(args.threads)
     device = checked_device(args.device)
     cfg = preset(args.preset)
@@ -224,9 +223,9 @@ def _sample(args) -> int:
     points = model.is_points
     limit = MAX_CSV_SAMPLES if points else 1024
     if not 1 <= args.n <= limit:
-        args.parser.error(f"--n must be between 1 and {limit:,} for {ckpt.config.name}")
+        raise ConfigError(f"--n must be between 1 and {limit:,} for {ckpt.config.name}")
     if points != args.out.lower().endswith(".csv"):
-        args.parser.error(f"{ckpt.config.name} makes {'points' if points else 'images'}: write them as "
+        raise ConfigError(f"{ckpt.config.name} makes {'points' if points else 'images'}: write them as "
                           f"{'CSV (--out points.csv)' if points else 'a PNG grid (--out grid.png)'}")
     samples = _draw(ckpt, args.n, args.seed)
     if points:

@@ -13,6 +13,7 @@ import sys
 import torch
 
 from ganplay.checkpoint import CheckpointError, load_checkpoint
+from ganplay.config import ConfigError
 from ganplay.cli import DEVICES, add_command, checked_device
 from ganplay.data import load_dataset
 
@@ -52,7 +53,7 @@ def _mnist_generator(args, device: str | torch.device = "cpu"):
     from ganplay.evaluate import MAX_N
 
     if not 2 <= args.n <= MAX_N:
-        args.parser.error(f"--n must be between 2 and {MAX_N} (two disjoint real sets of n come from the "
+        raise ConfigError(f"--n must be between 2 and {MAX_N} (two disjoint real sets of n come from the "
                           f"2,000-digit holdout)")
     ckpt = load_checkpoint(args.checkpoint, device)
     if ckpt.config.train.dataset != "mnist":
@@ -94,10 +95,10 @@ def _classifier_train(args) -> int:
 
     if args.threads is not None:
         if args.threads < 1:
-            args.parser.error("--threads must be at least 1")
+            raise ConfigError("--threads must be at least 1")
         torch.set_num_threads(args.threads)
     if not 1 <= args.epochs <= 100:
-        args.parser.error("--epochs must be between 1 and 100")
+        raise ConfigError("--epochs must be between 1 and 100")
     train = load_dataset("mnist", args.data, part="train")
     holdout = load_dataset("mnist", args.data, part="holdout")
     print(f"training on {train.describe()}; scoring on {len(holdout):,} held-out digits", file=sys.stderr)

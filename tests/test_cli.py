@@ -136,15 +136,14 @@ def test_sample_refuses_a_pickle(tmp_path):
     assert not (tmp_path / "grid.png").exists() and not marker.exists()
 
 
-def test_sample_arguments_out_of_range_get_usage_not_a_traceback(trained_checkpoint, tmp_path):
+def test_sample_arguments_out_of_range_are_user_errors(trained_checkpoint, tmp_path):
     _, checkpoint = trained_checkpoint
-    for args, says in ((["--n", "0"], "--n must be between 1 and 1,024"),
-                       (["--n", "2000"], "--n must be between 1 and 1,024"),
-                       (["--out", str(tmp_path / "points.csv")], "makes images: write them as a PNG grid")):
+    csv = str(tmp_path / "points.csv")
+    for args, says in ((["--n", "0"], "error: --n must be between 1 and 1,024 for lecture"),
+                       (["--n", "2000"], "error: --n must be between 1 and 1,024 for lecture"),
+                       (["--out", csv], "error: lecture makes images: write them as a PNG grid")):
         out = ["--out", str(tmp_path / "grid.png")] if "--out" not in args else []
-        result = ganplay("sample", str(checkpoint), *out, *args)
-        assert result.returncode == 2 and "Traceback" not in result.stderr
-        assert result.stderr.startswith("usage: python -m ganplay sample") and says in result.stderr
+        assert assert_user_error(ganplay("sample", str(checkpoint), *out, *args)).startswith(says)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -238,15 +237,15 @@ def test_an_internal_error_keeps_its_traceback(tmp_path):
     assert "error: " not in result.stderr.splitlines()[-1][:7]
 
 
-def test_seed_out_of_range_is_an_argument_error(tmp_path):
-    result = ganplay("train", "--dry-run", "--seed", str(2**64), cwd=tmp_path)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "--seed must be between 0 and 2**63 - 1" in result.stderr
-
-
-def test_train_needs_out_unless_dry_run(tmp_path):
-    result = ganplay("train", "--steps", "1", cwd=tmp_path)
-    assert result.returncode == 2 and "--out is required" in result.stderr
+@pytest.mark.parametrize("args, says", [
+    (["--dry-run", "--seed", str(2**64)], "error: --seed must be between 0 and 2**63 - 1"),
+    (["--dry-run", "--steps", "0"], "error: --steps and --seconds must be positive"),
+    (["--dry-run", "--threads", "0"], "error: --threads must be at least 1"),
+    (["--steps", "1"], "error: --out is required (only --dry-run can do without)"),
+])
+def test_train_argument_values_are_checked_before_anything_runs(args, says, tmp_path):
+    assert assert_user_error(ganplay("train", *args, cwd=tmp_path)) == says
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- data download ------------------------------------------------------------------------------------------------
