@@ -260,13 +260,17 @@ def _download(args) -> int:
     bars: dict[str, tqdm] = {}
 
     def progress(done: int, total: int | None, name: str) -> None:
-        if name not in bars:
-            bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024,
-                              file=sys.stderr, disable=None, dynamic_ncols=True)
-        bar = bars[name]
+        bar = bars.get(name)
+        if bar is None or done < bar.n:     # a new file, or the same file again from the next mirror
+            if bar is not None:
+                bar.close()
+            bar = bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024,
+                                    file=sys.stderr, disable=None, dynamic_ncols=True)
         if total and bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
+        if total and done >= total:
+            bar.close()                     # finished bars stay above, one line per file
 
     try:
         folder = download_dataset(args.dataset, dest, progress=progress,

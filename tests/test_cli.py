@@ -192,12 +192,11 @@ def test_points_sample_as_csv_and_the_classifier_refuses_them(toy_dry_run, tmp_p
     assert line.endswith("the classifier knows MNIST digits only; this generator was trained on bimodal-1d")
 
 
-def test_train_progress_bar_on_a_terminal(tmp_path):
-    """On a terminal tqdm draws the bar on stderr; stdout still gets the summary."""
+def on_a_terminal(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Run `python -m ganplay ...` with stderr on a 100-column pseudo-terminal; (status, stdout, terminal)."""
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))   # a terminal 100 wide
-    with subprocess.Popen([sys.executable, "-m", "ganplay", "train", "--dry-run", "--preset", "toy-1d",
-                           "--steps", "7"], cwd=tmp_path, env=ganplay_env(), stdout=subprocess.PIPE,
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    with subprocess.Popen([sys.executable, "-m", "ganplay", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                           stderr=follower, text=True) as process:
         os.close(follower)
         drawn = b""
@@ -211,9 +210,30 @@ def test_train_progress_bar_on_a_terminal(tmp_path):
             drawn += chunk
         stdout = process.stdout.read()
     os.close(leader)
-    assert process.returncode == 0
-    assert "100%" in drawn.decode() and "7/7" in drawn.decode()
+    return process.returncode, stdout, drawn.decode()
+
+
+def test_train_progress_bar_on_a_terminal(tmp_path):
+    """On a terminal tqdm draws the bar on stderr; stdout still gets the summary."""
+    status, stdout, terminal = on_a_terminal("train", "--dry-run", "--preset", "toy-1d", "--steps", "7",
+                                             cwd=tmp_path, env=ganplay_env())
+    assert status == 0
+    assert "100%" in terminal and "7/7" in terminal and "D=" in terminal
     assert "trained 7 steps" in stdout
+
+
+def test_download_progress_bars_on_a_terminal(mnist_dir, tmp_path):
+    """One bar per file, each closed at 100 % on its own line."""
+    mirror = Mirror(mnist_dir)
+    try:
+        status, stdout, terminal = on_a_terminal("data", "download", "mnist", "--split", "t10k", cwd=tmp_path,
+                                                 env=ganplay_env(mirrors=mirror.url))
+    finally:
+        mirror.close()
+    assert status == 0 and stdout.strip() == f"mnist is ready in {tmp_path / 'data' / 'mnist'}"
+    finished = [line.rsplit("\r", 1)[-1] for line in terminal.splitlines() if "100%" in line]
+    assert [line.split(":")[0] for line in finished] == list(T10K_FILES)
+    assert "1.57M/1.57M" in finished[0] and "4.44k/4.44k" in finished[1]
 
 
 # -- --device -----------------------------------------------------------------------------------------------------
