@@ -119,8 +119,8 @@ def checked_device(name: str | None) -> torch.device | None:
     """The device asked for, checked; None (the trainer's own choice) when none was asked for."""
     if name is None:
         return None
-    available = [name for name, ready in (("cpu", True), ("cuda", torch.cuda.is_available()),
-                                          ("mps", torch.backends.mps.is_available())) if ready]
+    ready = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    available = [kind for kind in DEVICES if ready[kind]]
     if name not in available:
         raise ConfigError(f"--device {name}: not available on this machine (torch {torch.__version__}); "
                           f"available: {', '.join(available)}")
