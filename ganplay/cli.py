@@ -2,18 +2,22 @@
 
     python -m ganplay presets
     python -m ganplay train --preset lecture --seconds 60 --out runs/lecture.safetensors
+    python -m ganplay train --dry-run --preset cdcgan        # a few steps on synthetic data: no dataset needed
     python -m ganplay sample runs/lecture.safetensors --out grid.png
-    python -m ganplay data download mnist
+    python -m ganplay data download mnist                      # says so and stops if the data is there already
     python -m ganplay eval runs/lecture.safetensors --n 1000
     python -m ganplay classifier train
 
-Errors a user can fix (missing data, a bad config or checkpoint) print one line and exit with status 2.
+Errors a user can fix (missing data; a bad config, argument value or checkpoint; an unknown name) print one
+"error: ..." line and exit with status 2, as argparse does for what it parses; anything else is a bug and keeps
+its traceback. Progress bars (tqdm) go to stderr on a terminal only; results are printed to stdout.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,13 +25,16 @@ import torch
 
 from ganplay.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, write_atomic
 from ganplay.config import ConfigError
-from ganplay.data import DATASETS, DataError, load_data, load_dataset
+from ganplay.data import DATASETS, DataError, get_spec, load_data, synthetic_images
 from ganplay.images import make_grid, png_bytes, upscale
-from ganplay.models import balanced_labels, sample_latent
 from ganplay.presets import PRESETS, preset
+from ganplay.registry import UnknownNameError
 from ganplay.toy import TOYS, ToyDataError, to_csv
 
+USER_ERRORS = (DataError, ConfigError, CheckpointError, ToyDataError, UnknownNameError)
 MAX_CSV_SAMPLES = 1_000_000
+DEVICES = ("cpu", "cuda", "mps")
+DRY_RUN_STEPS = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,26 +45,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.run(args) or 0
-    except (DataError, ConfigError, CheckpointError, ToyDataError, KeyError, ValueError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"error: {message}", file=sys.stderr)
+    except USER_ERRORS as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
 
 
+def add_command(sub, name: str, run, help: str) -> argparse.ArgumentParser:
+    """A subcommand that calls `run(args)`."""
+    p = sub.add_parser(name, help=help)
+    p.set_defaults(run=run)
+    return p
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ganplay", description="ganplay: a GAN teaching playground")
     sub = parser.add_subparsers(title="commands")
+    add_command(sub, "presets", _presets, "list the training presets")
 
-    p = sub.add_parser("presets", help="list the training presets")
-    p.set_defaults(run=_presets)
-
-    p = sub.add_parser("train", help="train a preset and save a checkpoint")
+    p = add_command(sub, "train", _train, "train a preset and save a checkpoint")
     p.add_argument("--preset", default="lecture", help="preset name (see `presets`)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help="generator steps to train (default 1000)")
+    length.add_argument("--steps", type=int, help=f"generator steps (default 1000; {DRY_RUN_STEPS} with --dry-run)")
     length.add_argument("--seconds", type=float, help="train for this many seconds instead")
     p.add_argument("--data", help="data folder (default: $GANPLAY_DATA, then ./data/<dataset>)")
     p.add_argument("--dataset", choices=sorted(DATASETS) + list(TOYS),
@@ -68,44 +79,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--half", action="store_true", help="store weights in float16 (half the size)")
     p.add_argument("--no-discriminator", action="store_true", help="save the generator only")
     p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")
-    p.set_defaults(run=_train)
+    p.add_argument("--device", choices=DEVICES, help="where to train (default: cuda, then mps, then cpu)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="smoke test: a few steps on synthetic data, then save, load and sample the checkpoint")
+    p.add_argument("--out", help="checkpoint path (.safetensors); optional with --dry-run")
 
-    p = sub.add_parser("sample", help="draw samples from a checkpoint: a PNG grid of images, or a CSV of points")
+    p = add_command(sub, "sample", _sample,
+                 "draw samples from a checkpoint: a PNG grid of images, or a CSV of points")
     p.add_argument("checkpoint")
     p.add_argument("--out", required=True, help="PNG path (image models) or CSV path (point models)")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=3, help="pixel enlargement (default 3)")
-    p.set_defaults(run=_sample)
+    p.add_argument("--device", choices=DEVICES, help="where to run the generator (default cpu)")
 
     p = sub.add_parser("data", help="manage datasets")
     data_sub = p.add_subparsers(title="data commands")
-    d = data_sub.add_parser("download", help="download a dataset's IDX files and verify their md5")
+    d = add_command(data_sub, "download", _download, "download a dataset's IDX files and verify their md5")
     d.add_argument("dataset", choices=sorted(DATASETS))
-    d.add_argument("--dest", help="folder (default ./data/<dataset>)")
-    d.set_defaults(run=_download)
-    _add_quality_commands(sub)
+    d.add_argument("--dest", help="folder (default: $GANPLAY_DATA/<dataset> when $GANPLAY_DATA is a writable "
+                                  "folder, else ./data/<dataset>)")
+    d.add_argument("--split", choices=("train", "t10k"), help="only this split's two files (default: both)")
+    d.add_argument("--force", action="store_true", help="download even if the dataset is found already")
+    from ganplay.cli_quality import add_quality_commands   # here: it imports this module's helpers
 
-    p = sub.add_parser("card", help="score a generator and write its model card (into the file and NAME.json)")
-    p.add_argument("checkpoint")
-    p.add_argument("--title", required=True, help="the name people see, e.g. 'DCGAN · least squares (seed 000)'")
-    p.add_argument("--command", required=True, help="the `python -m ganplay train ...` command that made it")
-    p.add_argument("--n", type=int, default=1000)
-    p.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA, then ./data/mnist)")
-    p.set_defaults(run=_card)
+    add_quality_commands(sub)
     return parser
-
-
-def _card(args) -> int:
-    from ganplay.cards import make_card, write_card
-
-    card = make_card(args.checkpoint, args.title, args.command, n=args.n, data=args.data)
-    path, sidecar = write_card(args.checkpoint, card)
-    e = card["eval"]
-    print(f"{path}: {e['confident_fraction']:.1%} confident, {e['classes_present']}/10 classes, "
-          f"recognizable: {'yes' if e['recognizable'] else 'no'}; card in {sidecar}")
-    return 0
 
 
 def _presets(args) -> int:
@@ -117,168 +116,168 @@ def _presets(args) -> int:
     return 0
 
 
-def _train(args) -> int:
-    from ganplay.trainer import Trainer, TrainingDiverged
+def checked_device(name: str | None) -> torch.device | None:
+    """The device asked for, checked; None (the trainer's own choice) when none was asked for."""
+    if name is None:
+        return None
+    ready = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    available = [kind for kind in DEVICES if ready[kind]]
+    if name not in available:
+        raise ConfigError(f"--device {name}: not available on this machine (torch {torch.__version__}); "
+                          f"available: {', '.join(available)}")
+    return torch.device(name)
 
-    if args.threads:
+
+def _train(args) -> int:
+    from ganplay.trainer import Trainer
+
+    if args.out is None and not args.dry_run:
+        raise ConfigError("--out is required (only --dry-run can do without)")
+    if (args.steps is not None and args.steps < 1) or (args.seconds is not None and not args.seconds > 0):
+        raise ConfigError("--steps and --seconds must be positive")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise ConfigError("--seed must be between 0 and 2**63 - 1")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ConfigError("--threads must be at least 1")
         torch.set_num_threads(args.threads)
+    device = checked_device(args.device)
     cfg = preset(args.preset)
     if args.dataset:
         cfg = cfg.replace(**{"train.dataset": args.dataset})
     if args.seed is not None:
         cfg = cfg.replace(**{"train.seed": args.seed})
     cfg = cfg.with_overrides(args.set)
-    dataset = load_data(cfg.train.dataset, args.data)
-    trainer = Trainer(cfg, dataset)
-    print(f"{cfg.name}: {dataset.describe()} on {trainer.device}", file=sys.stderr)
-    steps = args.steps if args.steps is not None else (None if args.seconds else 1000)
-    start, metrics, status, fraction, shown = time.perf_counter(), None, 0, 0.0, 0
-    interactive = sys.stderr.isatty()
-    try:
-        while True:
-            elapsed = time.perf_counter() - start
-            done = trainer.step_count
-            if (steps is not None and done >= steps) or (args.seconds and elapsed >= args.seconds):
-                break
-            metrics = trainer.step()
-            fraction = done / steps if steps else elapsed / args.seconds
-            if interactive and trainer.step_count % 10 == 0 or int(fraction * 10) > shown:
-                shown = int(fraction * 10)
-                _progress(fraction, trainer.step_count, elapsed, metrics, interactive)
-    except TrainingDiverged as err:
-        print(f"\n{err}", file=sys.stderr)
-        status = 1
-    except KeyboardInterrupt:
-        print("\ninterrupted: saving what was trained so far", file=sys.stderr)
-    elapsed = time.perf_counter() - start
-    _progress(1.0 if status == 0 else fraction, trainer.step_count, elapsed, metrics, interactive)
-    out = save_checkpoint(args.out, trainer, include_discriminator=not args.no_discriminator, half=args.half)
-    print(file=sys.stderr)
-    rate = trainer.step_count / elapsed if elapsed else 0.0
-    print(f"trained {trainer.step_count} steps in {elapsed:.1f} s ({rate:.1f} steps/s)")
-    if metrics:
-        print(f"last step: D loss {metrics.d_loss:.3f}  G loss {metrics.g_loss:.3f}  "
-              f"D(x) {metrics.d_real:.3f}  D(G(z)) {metrics.d_fake:.3f}")
-    print(f"saved {out} ({out.stat().st_size / 2**20:.1f} MB)")
+    if args.dry_run and cfg.train.dataset not in TOYS:   # toys need no files: they train on themselves
+        data = synthetic_images(class_names=get_spec(cfg.train.dataset).class_names)
+    else:
+        data = load_data(cfg.train.dataset, args.data)
+    trainer = Trainer(cfg, data, device)
+    print(f"{cfg.name}: {data.describe()} on {trainer.device}", file=sys.stderr)
+    steps = args.steps if args.steps is not None else (
+        None if args.seconds else DRY_RUN_STEPS if args.dry_run else 1000)
+    metrics, status, elapsed = _train_loop(trainer, steps, args.seconds)
+    with tempfile.TemporaryDirectory(prefix="ganplay-dry-run-") as scratch:
+        out = Path(args.out) if args.out else Path(scratch) / f"{cfg.name}.safetensors"
+        out = save_checkpoint(out, trainer, include_discriminator=not args.no_discriminator, half=args.half)
+        rate = trainer.step_count / elapsed if elapsed else 0.0
+        print(f"trained {trainer.step_count} steps in {elapsed:.1f} s ({rate:.1f} steps/s)")
+        if metrics:
+            print(f"last step: D loss {metrics.d_loss:.3f}  G loss {metrics.g_loss:.3f}  "
+                  f"D(x) {metrics.d_real:.3f}  D(G(z)) {metrics.d_fake:.3f}")
+        print(f"saved {out} ({out.stat().st_size / 2**20:.1f} MB)")
+        if args.dry_run:
+            status = max(status, _check_round_trip(out, trainer.device))
     return status
 
 
-def _progress(fraction: float, step: int, elapsed: float, metrics, interactive: bool) -> None:
-    """A one-line bar redrawn in place on a terminal; one line per 10 % in logs."""
-    fraction = min(max(fraction, 0.0), 1.0)
-    bar = "#" * int(fraction * 30)
-    tail = f" D {metrics.d_loss:6.3f} G {metrics.g_loss:6.3f}" if metrics else ""
-    start, end = ("\r", "") if interactive else ("", "\n")
-    print(f"{start}[{bar:<30}] {fraction:4.0%} step {step} {elapsed:6.1f}s{tail}", end=end, file=sys.stderr,
-          flush=True)
+def _train_loop(trainer, steps: int | None, seconds: float | None):
+    """Train `steps` iterations (or for `seconds`) with a tqdm bar on a terminal; (last metrics, status, s).
+    Divergence ends the run with status 1 and Ctrl-C ends it early; either way the caller saves what there is."""
+    from tqdm import tqdm
+
+    from ganplay.trainer import TrainingDiverged
+
+    by_time = steps is None
+    # disable=None: no bar when stderr is not a terminal, so a CI log gets no line per redraw.
+    bar = tqdm(total=seconds if by_time else steps, unit="s" if by_time else "step", file=sys.stderr,
+               disable=None, dynamic_ncols=True,
+               bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}" if by_time else None)
+    metrics, status, start = None, 0, time.perf_counter()
+    try:
+        with bar:
+            while (time.perf_counter() - start < seconds) if by_time else (trainer.step_count < steps):
+                metrics = trainer.step()
+                bar.update(min(time.perf_counter() - start, seconds) - bar.n if by_time else 1)
+                bar.set_postfix(D=f"{metrics.d_loss:.3f}", G=f"{metrics.g_loss:.3f}", refresh=False)
+    except TrainingDiverged as err:
+        print(err, file=sys.stderr)
+        status = 1
+    except KeyboardInterrupt:
+        print("interrupted: saving what was trained so far", file=sys.stderr)
+    return metrics, status, time.perf_counter() - start
 
 
-def _sample(args) -> int:
-    ckpt = load_checkpoint(args.checkpoint)
-    model = ckpt.config.model
-    if model.is_points:
-        return _sample_points(args, ckpt)
-    if args.out.lower().endswith(".csv"):
-        raise ValueError(f"{ckpt.config.name} makes images: write them as a PNG grid (--out grid.png)")
-    if not 1 <= args.n <= 1024:
-        raise ValueError("--n must be between 1 and 1024")
-    z = sample_latent(model, args.n, torch.Generator().manual_seed(args.seed))
-    y = balanced_labels(args.n, model.num_classes)
-    with torch.inference_mode():
-        images = ckpt.generator(z, y)
-    grid = upscale(make_grid(images, nrow=10 if model.num_classes else None), max(1, args.scale))
-    out = write_atomic(args.out, png_bytes(grid))
-    print(f"wrote {out} ({args.n} samples from {ckpt.config.name}, {ckpt.record.get('steps', '?')} steps)")
+def _check_round_trip(path: Path, device: torch.device) -> int:
+    """The dry run's last check: the saved checkpoint loads alone and its generator samples finite values."""
+    ckpt = load_checkpoint(path, device)
+    samples = _draw(ckpt, 16, seed=0)
+    if not torch.isfinite(samples).all():
+        print(f"dry run failed: {ckpt.config.name}'s samples after loading contain NaN or inf", file=sys.stderr)
+        return 1
+    print(f"ok: dry run of {ckpt.config.name} on {device}: trained, saved, loaded back and sampled "
+          f"{tuple(samples.shape)}")
     return 0
 
 
-def _sample_points(args, ckpt) -> int:
-    """A point model's samples as CSV: a header (x,y or x) and one sample per line."""
-    if not args.out.lower().endswith(".csv"):
-        raise ValueError(f"{ckpt.config.name} makes points: write them as CSV (--out points.csv)")
-    if not 1 <= args.n <= MAX_CSV_SAMPLES:
-        raise ValueError(f"--n must be between 1 and {MAX_CSV_SAMPLES:,}")
-    z = sample_latent(ckpt.config.model, args.n, torch.Generator().manual_seed(args.seed))
-    with torch.inference_mode():
-        points = ckpt.generator(z).numpy()
-    out = write_atomic(args.out, to_csv(points).encode())
+def _draw(ckpt, n: int, seed: int) -> torch.Tensor:
+    """n samples from a checkpoint's generator on the CPU, (n, *sample_shape); class labels 0..K-1 in turn."""
+    from ganplay.evaluate import generator_sampler
+
+    drawn = generator_sampler(ckpt.generator, ckpt.config.model)(n, torch.Generator().manual_seed(seed))
+    return drawn[0] if isinstance(drawn, tuple) else drawn
+
+
+def _sample(args) -> int:
+    ckpt = load_checkpoint(args.checkpoint, checked_device(args.device) or "cpu")
+    model = ckpt.config.model
+    points = model.is_points
+    limit = MAX_CSV_SAMPLES if points else 1024
+    if not 1 <= args.n <= limit:
+        raise ConfigError(f"--n must be between 1 and {limit:,} for {ckpt.config.name}")
+    if points != args.out.lower().endswith(".csv"):
+        raise ConfigError(f"{ckpt.config.name} makes {'points' if points else 'images'}: write them as "
+                          f"{'CSV (--out points.csv)' if points else 'a PNG grid (--out grid.png)'}")
+    samples = _draw(ckpt, args.n, args.seed)
+    if points:
+        data = to_csv(samples.numpy()).encode()
+    else:
+        grid = make_grid(samples, nrow=10 if model.num_classes else None)
+        data = png_bytes(upscale(grid, max(1, args.scale)))
+    out = write_atomic(args.out, data)
     print(f"wrote {out} ({args.n} samples from {ckpt.config.name}, {ckpt.record.get('steps', '?')} steps)")
     return 0
 
 
 def _download(args) -> int:
-    from ganplay.data import default_data_dir
+    from tqdm import tqdm
+
+    from ganplay.data import DATA_ENV_VAR, download_dir, find_data_dir
     from ganplay.download import download_dataset
 
-    dest = Path(args.dest) if args.dest else default_data_dir(args.dataset)
+    spec = get_spec(args.dataset)
+    if args.dest is None and not args.force:
+        try:
+            found = find_data_dir(args.dataset)
+        except DataError:
+            env_value = os.environ.get(DATA_ENV_VAR)
+            if env_value and not Path(env_value).expanduser().is_dir():
+                raise    # a wrong $GANPLAY_DATA would hide what we download: say so first
+            found = None
+        if found is not None:
+            print(f"{spec.title} is already here: {found}; nothing downloaded (--force downloads anyway)")
+            return 0
+    dest = Path(args.dest) if args.dest else download_dir(args.dataset)   # where the page saves too
+    bars: dict[str, tqdm] = {}
 
-    def progress(done: int, total: int, name: str) -> None:
-        share = f"{done / total:4.0%}" if total else f"{done / 2**20:.1f} MB"
-        print(f"\r{name}: {share}", end="", file=sys.stderr, flush=True)
+    def progress(done: int, total: int | None, name: str) -> None:
+        bar = bars.get(name)
+        if bar is None or done < bar.n:     # a new file, or the same file again from the next mirror
+            if bar is not None:
+                bar.close()
+            bar = bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024,
+                                    file=sys.stderr, disable=None, dynamic_ncols=True)
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+        if total and done >= total:
+            bar.close()                     # finished bars stay above, one line per file
 
-    folder = download_dataset(args.dataset, dest, progress=progress)
-    print(f"\n{args.dataset} is ready in {folder}")
-    return 0
-
-
-# -- quality: the digit classifier and `eval` ---------------------------------------------------------------------
-def _add_quality_commands(sub) -> None:
-    from ganplay.classifier import PRETRAINED_PATH
-
-    p = sub.add_parser("eval", help="score a generator checkpoint with the digit classifier")
-    p.add_argument("checkpoint")
-    p.add_argument("--n", type=int, default=1000, help="samples (and real digits per reference set), at most 1000")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="print the report as JSON only")
-    p.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA, then ./data/mnist)")
-    p.add_argument("--classifier", help="classifier file (default: the bundled one)")
-    p.set_defaults(run=_eval)
-
-    p = sub.add_parser("classifier", help="the MNIST classifier that scores generated digits")
-    clf_sub = p.add_subparsers(title="classifier commands")
-    c = clf_sub.add_parser("train", help="train it on the non-held-out t10k digits and save it with its card")
-    c.add_argument("--epochs", type=int, default=6)
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--threads", type=int, help="torch CPU threads")
-    c.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA, then ./data/mnist)")
-    c.add_argument("--out", default=str(PRETRAINED_PATH), help=f"output file (default {PRETRAINED_PATH})")
-    c.set_defaults(run=_classifier_train)
-
-
-def _eval(args) -> int:
-    from ganplay.classifier import load_classifier
-    from ganplay.evaluate import evaluate, format_report
-
-    ckpt = load_checkpoint(args.checkpoint)
-    classifier, _ = load_classifier(args.classifier)
-    holdout = load_dataset("mnist", args.data, part="holdout")
-    report = evaluate(ckpt, n=args.n, seed=args.seed, classifier=classifier, holdout=holdout)
-    if args.json:
-        print(json.dumps({"checkpoint": str(args.checkpoint), "preset": ckpt.config.name, **report.to_dict()}))
-    else:
-        steps = ckpt.record.get("steps", "?")
-        print(format_report(report, title=f"{args.checkpoint}  ({ckpt.config.name}, {steps} steps)"))
-    return 0
-
-
-def _classifier_train(args) -> int:
-    from ganplay.classifier import MIN_ACCURACY, save_classifier, train_classifier
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if not 1 <= args.epochs <= 100:
-        raise ValueError("--epochs must be between 1 and 100")
-    train = load_dataset("mnist", args.data, part="train")
-    holdout = load_dataset("mnist", args.data, part="holdout")
-    print(f"training on {train.describe()}; scoring on {len(holdout):,} held-out digits", file=sys.stderr)
-    model, card = train_classifier(
-        train, holdout, epochs=args.epochs, seed=args.seed,
-        progress=lambda e, total, acc: print(f"epoch {e}/{total}: held-out accuracy {acc:.2%}", file=sys.stderr))
-    card["command"] = f"python -m ganplay classifier train --epochs {args.epochs} --seed {args.seed}"
-    out = save_classifier(args.out, model, card)
-    print(f"held-out accuracy {card['holdout_accuracy']:.2%} after {card['training_seconds']:.0f} s; "
-          f"saved {out} ({out.stat().st_size / 2**20:.2f} MB)")
-    if card["holdout_accuracy"] < MIN_ACCURACY:
-        print(f"warning: below the {MIN_ACCURACY:.0%} the evaluation needs; train longer", file=sys.stderr)
-        return 1
+    try:
+        folder = download_dataset(args.dataset, dest, progress=progress,
+                                  files=spec.splits[args.split] if args.split else None)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    print(f"{args.dataset} is ready in {folder}")
     return 0

@@ -4,31 +4,37 @@
     from ganplay.download import download_dataset
     download_dataset("mnist", default_data_dir("mnist"))     # -> ./data/mnist/, where load_dataset looks
 
-How: each file already present with its published md5 is skipped. Otherwise the mirrors are tried in order:
-the file streams into a hidden temp file inside `dest` while its md5 is computed, and only a verified file is
-moved into place with os.replace, so `dest` never holds a partial or wrong file, nor a leftover temp file.
-A mirror that cannot be reached (DNS failure, refused connection, timeout) is not tried again for the
-remaining files, so an offline machine fails within about one `timeout` per mirror. Uses urllib only.
+Why pooch: it is the fetcher SciPy's and scikit-image's datasets use, and it already streams into a temp file
+inside `dest`, checks the hash and moves only a verified file into place; what stays ours is the md5 registry
+and mirror list (`ganplay.data.registry`), the mirror order, skipping a mirror once it proved unreachable,
+the DNS-timeout guard (requests bounds sockets, not name lookups) and the offline message.
+
+How: each file already present with its published md5 is skipped. Otherwise the mirrors are tried in order
+(`mirrors=`, else $GANPLAY_MIRRORS, comma-separated base URLs, else the dataset's own); `dest` never holds a
+partial or wrong file. A mirror that cannot be reached (DNS failure, refused connection, timeout) is not tried
+again for the remaining files, so an offline machine fails within about one `timeout` per mirror.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
+import contextlib
+import logging
 import os
+import re
 import socket
-import tempfile
 import threading
-import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ganplay.data import DataError, get_spec
+import pooch
+import requests
 
-CHUNK_BYTES = 1 << 16
+from ganplay.data import DataError, DatasetSpec, get_spec
+
 MIRRORS_ENV_VAR = "GANPLAY_MIRRORS"
+CHUNK_BYTES = 1 << 16     # pooch's default of 1 KB would call `progress` ~10,000 times for the train images
 ProgressCallback = Callable[[int, "int | None", str], None]   # (bytes_done, bytes_total or None, file name)
 
 
@@ -40,14 +46,27 @@ class _MirrorFailed(Exception):
         self.reachable = reachable
 
 
+def dataset_mirrors(spec: DatasetSpec) -> list[str]:
+    """The base URLs to try for `spec`: $GANPLAY_MIRRORS when set (it replaces the defaults), else spec.mirrors."""
+    value = os.environ.get(MIRRORS_ENV_VAR, "")
+    mirrors = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if not mirrors:
+        return list(spec.mirrors)
+    for mirror in mirrors:
+        if urllib.parse.urlsplit(mirror).scheme not in ("http", "https") or "://" not in mirror:
+            raise DataError(f"{MIRRORS_ENV_VAR}={value}: {mirror!r} is not an http:// or https:// URL; set it "
+                            f"to comma-separated base URLs (e.g. https://mirror.example.org/mnist/) or unset it.")
+    return mirrors
+
+
 def download_dataset(name: str, dest: str | os.PathLike, *, mirrors: Iterable[str] | None = None,
                      files: Iterable[str] | None = None, timeout: float = 10.0,
                      progress: ProgressCallback | None = None) -> Path:
     """Download dataset `name`'s files (default: all four; `files` picks a subset) into `dest`; returns dest.
 
-    `mirrors` are base URLs (default: the dataset's public mirrors) and `timeout` bounds every network wait
-    in seconds. `progress(bytes_done, bytes_total, file_name)` is called after each chunk; bytes_total is None
-    when the server does not say. Raises DataError saying what failed on each mirror.
+    `mirrors` are base URLs (default: $GANPLAY_MIRRORS, else the dataset's public mirrors) and `timeout` bounds
+    every network wait in seconds. `progress(bytes_done, bytes_total, file_name)` is called as data arrives;
+    bytes_total is None when the server does not say. Raises DataError saying what failed on each mirror.
     """
     spec = get_spec(name)
     dest = Path(dest).expanduser().absolute()
@@ -56,9 +75,7 @@ def download_dataset(name: str, dest: str | os.PathLike, *, mirrors: Iterable[st
     if unknown:
         raise DataError(f"{spec.title} has no file(s) {', '.join(unknown)}; its files are: "
                         f"{', '.join(spec.file_names)}.")
-    if mirrors is None:   # $GANPLAY_MIRRORS (comma-separated base URLs) replaces the public mirrors, e.g. for tests
-        mirrors = [m.strip() for m in os.environ.get(MIRRORS_ENV_VAR, "").split(",") if m.strip()] or spec.mirrors
-    mirrors = list(mirrors)
+    mirrors = dataset_mirrors(spec) if mirrors is None else list(mirrors)
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -67,7 +84,7 @@ def download_dataset(name: str, dest: str | os.PathLike, *, mirrors: Iterable[st
     unreachable: dict[str, str] = {}   # mirror -> why; not retried, so offline costs one timeout per mirror
     for file_name in wanted:
         target = dest / file_name
-        if target.is_file() and _md5_of(target) == spec.md5[file_name]:
+        if target.is_file() and pooch.file_hash(str(target), alg="md5") == spec.md5[file_name]:
             continue
         failures = []
         for mirror in mirrors:
@@ -82,8 +99,6 @@ def download_dataset(name: str, dest: str | os.PathLike, *, mirrors: Iterable[st
                 failures.append(f"{url}: {failure}")
                 if not failure.reachable:
                     unreachable[mirror] = str(failure)
-            except OSError as error:   # only local file operations get here: disk full, no permission
-                raise DataError(f"Cannot write {target} while downloading: {error}.") from None
         else:
             raise DataError(_failure_message(spec.title, file_name, failures, dest, spec.file_names,
                                              offline=bool(mirrors) and set(unreachable) == set(mirrors)))
@@ -100,56 +115,82 @@ def _failure_message(title: str, file_name: str, failures: list[str], dest: Path
             f"or set GANPLAY_DATA to a folder that already holds them.")
 
 
+class _ProgressBar:
+    """What pooch's HTTPDownloader drives (`total`, `update`, `reset`, `close`), relayed to a plain callback."""
+
+    def __init__(self, callback: ProgressCallback, file_name: str):
+        self.callback, self.file_name = callback, file_name
+        self.total, self.done, self.last = 0, 0, None
+
+    def update(self, n: int) -> None:
+        self.done += n
+        total = self.total or None          # pooch sets 0 when the server sends no Content-Length
+        # pooch counts whole chunks, so the last one may overshoot the real size.
+        self.last = (min(self.done, total) if total else self.done, total)
+        self.callback(*self.last, self.file_name)
+
+    def reset(self) -> None:                # pooch's "fill the bar": reset() then update(total)
+        self.done = 0
+
+    def close(self) -> None:
+        pass
+
+
 def _fetch_verified(url: str, target: Path, expected_md5: str, timeout: float,
                     progress: ProgressCallback | None) -> None:
-    """Stream url into a temp file next to target, check its md5, then atomically move it into place."""
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    temp_path = Path(temp_name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            digest = _stream(url, out, timeout, progress, target.name)
-        if digest != expected_md5:
-            raise _MirrorFailed(f"md5 mismatch (got {digest}, expected {expected_md5})", reachable=True)
-        os.replace(temp_path, target)
-    finally:
-        temp_path.unlink(missing_ok=True)   # no-op after a successful os.replace
-
-
-def _stream(url: str, out, timeout: float, progress: ProgressCallback | None, file_name: str) -> str:
-    """Copy the body of url into `out`; returns its md5. Network trouble -> _MirrorFailed."""
+    """Download url to target through pooch (temp file in target's folder, md5 check, move); failures ->
+    _MirrorFailed, local file trouble -> DataError."""
     _resolve_host_quickly(url, timeout)
+    bar = _ProgressBar(progress, target.name) if progress is not None else False
+    downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=CHUNK_BYTES, timeout=timeout)
     try:
-        response = urllib.request.urlopen(url, timeout=timeout)
-    except urllib.error.HTTPError as error:   # the server answered, just not with the file
-        raise _MirrorFailed(f"HTTP {error.code} {error.reason}", reachable=True) from None
-    except urllib.error.URLError as error:
-        raise _MirrorFailed(f"cannot connect ({error.reason})", reachable=False) from None
-    except (http.client.HTTPException, ValueError) as error:
+        with _quiet_pooch():
+            pooch.retrieve(url, f"md5:{expected_md5}", fname=target.name, path=target.parent,
+                           downloader=downloader)
+    except requests.HTTPError as error:     # the server answered, just not with the file
+        response = error.response
+        raise _MirrorFailed(f"HTTP {response.status_code} {response.reason}", reachable=True) from None
+    except requests.exceptions.ChunkedEncodingError as error:   # the body ended early; the mirror is up
+        raise _MirrorFailed(f"connection broke midway ({_root_cause(error)})", reachable=True) from None
+    except (requests.ConnectionError, requests.Timeout) as error:
+        raise _MirrorFailed(f"cannot connect ({_root_cause(error)})", reachable=False) from None
+    except requests.RequestException as error:   # a malformed answer or URL; the mirror itself is up
         raise _MirrorFailed(f"bad answer or URL ({type(error).__name__}: {error})", reachable=True) from None
-    except OSError as error:   # e.g. a bare TimeoutError from the connect
-        raise _MirrorFailed(f"cannot connect ({error})", reachable=False) from None
-    with response:
-        total = int(response.headers.get("Content-Length") or 0) or None
-        md5, done = hashlib.md5(), 0
-        while True:
-            try:
-                chunk = response.read(CHUNK_BYTES)
-            except (OSError, http.client.HTTPException) as error:
-                slow = isinstance(error, TimeoutError)
-                raise _MirrorFailed(f"connection broke after {done:,} bytes ({error or type(error).__name__})",
-                                    reachable=not slow) from None
-            if not chunk:
-                break
-            out.write(chunk)
-            md5.update(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total, file_name)
-    return md5.hexdigest()
+    except ValueError as error:
+        got = re.search(r"does not match the known hash: expected \S+ but got (\w+)", str(error))
+        if got is None:
+            raise
+        raise _MirrorFailed(f"md5 mismatch (got {got[1]}, expected {expected_md5})", reachable=True) from None
+    except OSError as error:    # requests' errors are OSErrors too, so this comes last: disk full, no permission
+        raise DataError(f"Cannot write {target} while downloading: {error}.") from None
+    if bar and bar.last != (size := target.stat().st_size, size):
+        progress(size, size, target.name)   # the size is known for sure only now (no Content-Length, say)
+
+
+@contextlib.contextmanager
+def _quiet_pooch():
+    """pooch logs every download at INFO to stderr; callers show their own progress instead."""
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _root_cause(error: BaseException) -> str:
+    """The innermost reason of a requests error chain (urllib3 wraps the socket error twice)."""
+    reason = error
+    while reason.args and isinstance(reason.args[-1], BaseException):
+        reason = reason.args[-1]
+    reason = getattr(reason, "reason", reason)
+    # "HTTPConnection(host='h', port=80): Failed to ..." -> "Failed to ...": the URL is in the message already
+    return re.sub(r"^\w+\(host=[^)]*\): ", "", str(reason)) or type(reason).__name__
 
 
 def _resolve_host_quickly(url: str, timeout: float) -> None:
-    """Fail within `timeout` when DNS hangs (urllib's timeout covers sockets, not name lookups)."""
+    """Fail within `timeout` when DNS hangs (requests' timeout covers sockets, not name lookups)."""
     parts = urllib.parse.urlsplit(url)
     if not parts.hostname or parts.scheme in urllib.request.getproxies():
         return   # no host, or a proxy resolves it for us
@@ -168,11 +209,3 @@ def _resolve_host_quickly(url: str, timeout: float) -> None:
         raise _MirrorFailed(f"DNS lookup of {parts.hostname} took over {timeout:g} s", reachable=False)
     if lookup_error:
         raise _MirrorFailed(f"cannot resolve {parts.hostname} ({lookup_error[0]})", reachable=False)
-
-
-def _md5_of(path: Path) -> str:
-    md5 = hashlib.md5()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            md5.update(block)
-    return md5.hexdigest()

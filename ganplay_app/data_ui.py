@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from ganplay.data import DATA_ENV_VAR, DATASETS, DataError, find_data_dir, get_spec
-from ganplay.data.locate import download_dir
+from ganplay.data import download_dir
 from ganplay.download import download_dataset
 from ganplay_app import resources
 

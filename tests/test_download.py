@@ -7,7 +7,6 @@ The real files come from $GANPLAY_DATA (e.g. GANPLAY_DATA=../shared/data/mnist);
 import functools
 import hashlib
 import http.server
-import os
 import shutil
 import socket
 import threading
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ganplay.data import DATASETS, DataError, load_dataset
-from ganplay.download import download_dataset
+from ganplay.download import MIRRORS_ENV_VAR, dataset_mirrors, download_dataset
 from ganplay.registry import UnknownNameError
 
 T10K_FILES = list(DATASETS["mnist"].splits["t10k"])
@@ -26,8 +25,9 @@ MD5 = DATASETS["mnist"].md5
 
 @pytest.fixture(autouse=True)
 def no_proxies(monkeypatch):
-    """Talk to 127.0.0.1 directly even where a proxy is configured."""
-    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+    """Talk to 127.0.0.1 directly even where a proxy is configured, to the mirrors each test names."""
+    for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                     MIRRORS_ENV_VAR):
         monkeypatch.delenv(variable, raising=False)
 
 
@@ -54,16 +54,30 @@ def bad_files(tmp_path, good_files) -> Path:
 
 
 class Mirror:
-    """A real HTTP server on 127.0.0.1 serving one folder and recording the paths requested."""
+    """A real HTTP server on 127.0.0.1 serving one folder and recording the paths requested.
 
-    def __init__(self, folder: Path):
+    `send_length=False` answers without Content-Length (the body ends when the connection closes);
+    `cut_at=n` promises the whole file but closes the connection after n bytes."""
+
+    def __init__(self, folder: Path, send_length: bool = True, cut_at: int | None = None):
         self.requests: list[str] = []
         requests = self.requests
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def do_GET(self):
                 requests.append(self.path)
-                super().do_GET()
+                if send_length and cut_at is None:
+                    return super().do_GET()
+                file = Path(folder) / self.path.lstrip("/")
+                if not file.is_file():
+                    return self.send_error(404)
+                body = file.read_bytes()
+                self.send_response(200)
+                if send_length:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:cut_at])
+                self.close_connection = True
 
             def log_message(self, *args):   # keep the test output quiet
                 pass
@@ -85,8 +99,8 @@ class Mirror:
 def serve():
     mirrors: list[Mirror] = []
 
-    def start(folder: Path) -> Mirror:
-        mirrors.append(Mirror(folder))
+    def start(folder: Path, **options) -> Mirror:
+        mirrors.append(Mirror(folder, **options))
         return mirrors[-1]
 
     yield start
@@ -200,3 +214,78 @@ def test_unknown_dataset_or_file_is_a_clear_error(tmp_path):
         download_dataset("cifar", tmp_path)
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz"):
         download_dataset("mnist", tmp_path, files=["t10k-labels.gz"])
+
+
+def test_a_download_prints_nothing_itself(serve, good_files, tmp_path, capfd):
+    """pooch logs every download to stderr; the library stays quiet (the CLI and the app show progress)."""
+    download_dataset("mnist", tmp_path / "dest", mirrors=[serve(good_files).url], files=T10K_FILES)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_progress_without_content_length_ends_with_the_real_size(serve, good_files, tmp_path):
+    mirror = serve(good_files, send_length=False)
+    seen = []
+    name = T10K_FILES[1]
+    download_dataset("mnist", tmp_path / "dest", mirrors=[mirror.url], files=[name],
+                     progress=lambda done, total, file: seen.append((done, total, file)))
+    size = (good_files / name).stat().st_size
+    assert {total for _, total, _ in seen[:-1]} == {None}   # the server never said how much
+    assert seen[-1] == (size, size, name)
+    assert md5_of(tmp_path / "dest" / name) == MD5[name]
+
+
+def test_a_connection_cut_midway_leaves_nothing_and_the_next_mirror_serves(serve, good_files, tmp_path):
+    cut, good = serve(good_files, cut_at=1000), serve(good_files)
+    dest = tmp_path / "dest"
+    download_dataset("mnist", dest, mirrors=[cut.url, good.url], files=T10K_FILES)
+    assert sorted(p.name for p in dest.iterdir()) == sorted(T10K_FILES)
+    assert all(md5_of(dest / name) == MD5[name] for name in T10K_FILES)
+    # The cut mirror answered, so it is asked again for the second file (it may be one bad file, not the mirror).
+    assert len(cut.requests) == 2 and len(good.requests) == 2
+    with pytest.raises(DataError, match=r"connection broke midway \(IncompleteRead\(1000 bytes read"):
+        download_dataset("mnist", tmp_path / "only-cut", mirrors=[cut.url], files=T10K_FILES)
+    assert list((tmp_path / "only-cut").iterdir()) == []
+
+
+def test_ganplay_mirrors_replaces_the_default_mirrors(serve, good_files, tmp_path, monkeypatch):
+    mirror = serve(good_files)
+    refused = closed_port_url()
+    monkeypatch.setenv(MIRRORS_ENV_VAR, f" {refused} ,{mirror.url},")   # spaces and empty entries ignored
+    assert dataset_mirrors(DATASETS["mnist"]) == [refused, mirror.url]
+    dest = tmp_path / "dest"
+    assert download_dataset("mnist", dest, files=T10K_FILES) == dest.absolute()
+    assert sorted(mirror.requests) == sorted("/" + name for name in T10K_FILES)
+    assert all(md5_of(dest / name) == MD5[name] for name in T10K_FILES)
+
+
+def test_ganplay_mirrors_offline_message_names_its_mirrors(tmp_path, monkeypatch):
+    refused = closed_port_url()
+    monkeypatch.setenv(MIRRORS_ENV_VAR, refused)
+    with pytest.raises(DataError) as caught:
+        download_dataset("mnist", tmp_path / "dest", files=T10K_FILES)
+    message = str(caught.value)
+    assert refused in message and "No internet?" in message
+    assert not any(default in message for default in DATASETS["mnist"].mirrors)
+
+
+def test_explicit_mirrors_win_over_ganplay_mirrors(serve, good_files, tmp_path, monkeypatch):
+    monkeypatch.setenv(MIRRORS_ENV_VAR, closed_port_url())
+    mirror = serve(good_files)
+    download_dataset("mnist", tmp_path / "dest", mirrors=[mirror.url], files=T10K_FILES)
+    assert len(mirror.requests) == 2
+
+
+@pytest.mark.parametrize("value", ["", " , "])
+def test_blank_ganplay_mirrors_means_the_defaults(value, monkeypatch):
+    monkeypatch.setenv(MIRRORS_ENV_VAR, value)
+    assert dataset_mirrors(DATASETS["fashion-mnist"]) == list(DATASETS["fashion-mnist"].mirrors)
+
+
+@pytest.mark.parametrize("entry", ["mirror.example.org/mnist/", "ftp://mirror.example.org/mnist/", "file:///srv"])
+def test_ganplay_mirrors_that_is_not_http_says_so(entry, tmp_path, monkeypatch):
+    monkeypatch.setenv(MIRRORS_ENV_VAR, f"http://127.0.0.1:9/,{entry}")
+    with pytest.raises(DataError) as caught:
+        download_dataset("mnist", tmp_path / "dest", files=T10K_FILES)
+    message = str(caught.value)
+    assert MIRRORS_ENV_VAR in message and repr(entry) in message and "http" in message
+    assert not (tmp_path / "dest").exists()   # refused before anything was made

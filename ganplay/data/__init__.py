@@ -28,13 +28,14 @@ from ganplay.data.dataset import (
     load_dataset,
 )
 from ganplay.data.idx import _IDX_CACHE, MAX_IDX_BYTES, read_idx
-from ganplay.data.locate import DATA_ENV_VAR, default_data_dir, find_data_dir
+from ganplay.data.locate import DATA_ENV_VAR, default_data_dir, download_dir, find_data_dir
 from ganplay.data.registry import DATASETS, DataError, DatasetSpec, get_spec
 from ganplay.data.source import DataSource, ImageSource, PointSource, data_source, images_to_unit, load_data
+from ganplay.data.synthetic import SyntheticImages, synthetic_images
 
 __all__ = [
     "DATA_ENV_VAR", "DATASETS", "DataError", "DataSource", "DatasetSpec", "ImageSource", "PointSource",
     "data_source", "images_to_unit", "load_data", "HOLDOUT_SEED", "HOLDOUT_SIZE", "ImageDataset",
     "MAX_IDX_BYTES", "NATIVE_SIZE", "SUPPORTED_SIZES", "default_data_dir", "find_data_dir", "get_spec",
-    "holdout_indices", "load_dataset", "read_idx",
+    "holdout_indices", "load_dataset", "read_idx", "download_dir", "SyntheticImages", "synthetic_images",
 ]

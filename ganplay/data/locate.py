@@ -63,7 +63,7 @@ def find_data_dir(name: str, root: str | os.PathLike | None = None) -> Path:
     (relative paths resolve against the current directory) must exist, but may hold other datasets only.
     """
     spec = get_spec(name)
-    fix = (f"run `{spec.download_command}` (saves into ./data/{name}/), copy the files into ./data/{name}/, "
+    fix = (f"run `{spec.download_command}` (saves into {download_dir(name)}), copy the files there, "
            f"or set {DATA_ENV_VAR}=/folder/holding/the/files")
     if spec.system_package:
         fix += f", or `apt-get install {spec.system_package}`"
