@@ -32,6 +32,7 @@ from ganplay.losses import LOSSES, gradient_penalty
 from ganplay.models import balanced_labels, build_models, eval_mode, sample_latent, validate
 from ganplay.models.mlp import Dropout
 
+MAX_SEED = 2**63 - 1
 SAMPLE_COUNT = 64      # the fixed evaluation noise batch: an 8 x 8 grid
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 POINT_SAMPLE_COUNT = 200   # for point data: the fake dots the Toy lab draws, each with its arrow (GAN Lab: 150)
@@ -106,6 +107,8 @@ def validate_run(config: RunConfig) -> None:
             raise ConfigError(f"Adam betas must be two numbers in [0, 1), got {betas}")
     if not 0 <= t.g_ema < 1:
         raise ConfigError(f"the generator's weight-average decay must be in [0, 1) (0 = off), got {t.g_ema}")
+    if not 0 <= t.seed < MAX_SEED:      # the fixed noise is seeded with seed + 1, torch takes < 2**63
+        raise ConfigError(f"train.seed must be a whole number from 0 to {MAX_SEED - 1}, got {t.seed}")
     if not 1 <= t.d_steps <= 100:
         raise ConfigError(f"D steps per G step must be between 1 and 100, got {t.d_steps}")
     if not 1 <= t.g_steps <= 100:

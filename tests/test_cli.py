@@ -10,6 +10,7 @@ import os
 import pickle
 import pty
 import struct
+import shutil
 import subprocess
 import sys
 import termios
@@ -247,14 +248,23 @@ def test_unavailable_device_is_one_line_saying_what_is_available(tmp_path):
 
 
 # -- errors: only the documented ones become "error:" ------------------------------------------------------------
-def test_an_internal_error_keeps_its_traceback(tmp_path):
-    """A seed the config accepts but torch cannot take (config.py does not bound train.seed) fails deep inside
-    torch with a ValueError: a bug, so it must show its traceback, not pass for a user error with exit 2.
-    If config.py starts bounding the seed (a ConfigError, exit 2), pick another path into an unexpected error."""
+def test_a_seed_torch_cannot_take_is_a_user_error(tmp_path):
     result = ganplay("train", "--dry-run", "--preset", "toy-1d", "--set", f"train.seed={2**64}", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "Traceback" in result.stderr and "ValueError: Overflow" in result.stderr
-    assert "error: " not in result.stderr.splitlines()[-1][:7]
+    assert "train.seed must be a whole number from 0 to" in assert_user_error(result)
+
+
+def test_an_internal_error_is_not_passed_off_as_a_user_error(monkeypatch, capsys):
+    """main() turns only the documented user errors into exit 2; anything else is a bug and must propagate with
+    its traceback (a command that raises a bare ValueError stands in for one)."""
+    import ganplay.cli
+
+    def broken(args):
+        raise ValueError("a bug deep inside")
+
+    monkeypatch.setattr(ganplay.cli, "_presets", broken)
+    with pytest.raises(ValueError, match="a bug deep inside"):
+        ganplay.cli.main(["presets"])
+    assert "error:" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, says", [
@@ -282,19 +292,26 @@ def test_download_when_data_is_found_already_touches_no_network(mnist_dir, tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
-def test_download_force_fetches_through_ganplay_mirrors(mnist_dir, tmp_path):
+def test_download_force_repairs_a_damaged_file_through_ganplay_mirrors(mnist_dir, tmp_path):
+    """Found data is where a download goes ($GANPLAY_DATA): --force re-checks every md5 and fetches only the
+    damaged file, although the folder still counts as found."""
+    data = tmp_path / "mnist"
+    data.mkdir()
+    for name in T10K_FILES:
+        shutil.copy(mnist_dir / name, data / name)
+    damaged = T10K_FILES[1]
+    (data / damaged).write_bytes((data / damaged).read_bytes()[:100])
     mirror = Mirror(mnist_dir)
     try:
-        result = ganplay("data", "download", "mnist", "--force", "--split", "t10k", data_dir=mnist_dir,
+        result = ganplay("data", "download", "mnist", "--force", "--split", "t10k", data_dir=data,
                          mirrors=mirror.url, cwd=tmp_path)
     finally:
         mirror.close()
     assert result.returncode == 0, result.stderr
-    dest = tmp_path / "data" / "mnist"
-    assert result.stdout.strip() == f"mnist is ready in {dest}"
-    assert sorted(mirror.requests) == sorted("/" + name for name in T10K_FILES)
-    assert sorted(p.name for p in dest.iterdir()) == sorted(T10K_FILES)
-    assert all(md5_of(dest / name) == DATASETS["mnist"].md5[name] for name in T10K_FILES)
+    assert result.stdout.strip() == f"mnist is ready in {data}"
+    assert mirror.requests == ["/" + damaged]
+    assert sorted(p.name for p in data.iterdir()) == sorted(T10K_FILES)
+    assert all(md5_of(data / name) == DATASETS["mnist"].md5[name] for name in T10K_FILES)
     assert "Traceback" not in result.stderr and "%|" not in result.stderr   # no bar in a log
 
 
