@@ -145,6 +145,12 @@ def test_unwatched_run_pauses_then_stops_and_frees_its_models(runs, mnist):
     clock.advance(2.0)
     assert run.wait_until(lambda s: s.state == PAUSED), "an unwatched run kept training"
     assert "nobody" in run.snapshot().message
+    run.resume()                                  # pressing Resume is watching again, at 301 s
+    seen = run.snapshot().step
+    assert run.wait_until(lambda s: s.step >= seen + 2) and run.state == RUNNING
+    assert run.snapshot().message == ""
+    clock.advance(301.0)
+    assert run.wait_until(lambda s: s.state == PAUSED), "an unwatched run kept training"
     clock.advance(598.0)                          # 899 s unwatched
     assert run.wait_idle(passes=2) and run.state == PAUSED and run.trainer is not None
     clock.advance(2.0)

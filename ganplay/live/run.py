@@ -94,7 +94,7 @@ class TrainingRun:
             if self._state in ENDED:
                 return
             self._ensure_worker()
-            self._state = RUNNING
+            self._state, self._message = RUNNING, ""   # a watchdog's "nobody is watching" no longer holds
             self.last_seen = self.clock()      # pressing a button is watching
             self._notify()
 
@@ -161,8 +161,8 @@ class TrainingRun:
 
     # -- waiting (what a test, or a caller that must see a step land, blocks on instead of sleeping) ----------
     def wait_until(self, predicate: Callable[[RunSnapshot], bool], timeout: float = 60.0) -> bool:
-        """Block until `predicate(snapshot)` holds (True), re-checked each time the run changes; False after
-        `timeout` real seconds, or at once when the worker has exited and the predicate still fails."""
+        """Block until `predicate(snapshot)` holds, re-checked whenever the run changes. False after `timeout`
+        real seconds, or once the worker has exited and the predicate still fails."""
         deadline = time.monotonic() + timeout    # the caller's patience: real time, whatever the run's clock
         while True:
             with self._changed:
@@ -176,10 +176,9 @@ class TrainingRun:
                 self._changed.wait_for(lambda: self._version != seen, remaining)
 
     def wait_idle(self, timeout: float = 60.0, passes: int = 1) -> bool:
-        """Block until the worker has `passes` times looked, found nothing to do (paused or not started, no
-        step asked for, its picture up to date) and gone back to waiting: the worker's acknowledgement that a
-        pause took hold, after which the step cannot change until a control acts. For a run that ended, until
-        its worker exited. False after `timeout` real seconds."""
+        """Block until the worker has `passes` more times found nothing to do (not running, no step asked for,
+        its picture up to date) and gone back to waiting: its acknowledgement that a pause took hold. An ended
+        run: until its worker exited. True at once for a run never started; False after `timeout` real seconds."""
         deadline = time.monotonic() + timeout
         with self._changed:
             target = self._parks + passes
