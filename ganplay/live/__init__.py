@@ -1,4 +1,4 @@
-"""Live training runs: a Trainer on a worker thread, steered by events, watched through snapshots.
+"""Live training runs: a Trainer on a worker thread, steered by its controls, watched through snapshots.
 
     registry = RunRegistry(max_running=2)
     run = registry.create(config, dataset, max_steps=2000)   # raises ServerBusy past the cap
