@@ -13,14 +13,18 @@ from ganplay.presets import preset
 from ganplay.theory import SITUATIONS
 from ganplay.toy import LineView
 from ganplay.trainer import POINT_SAMPLE_COUNT
-from ganplay_app import resources, toy_ui
+from ganplay_app import resources, run_ui, toy_ui
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "ganplay_app" / "pages" / "toy_lab.py")
 
 
 @pytest.fixture
-def app():
+def app(monkeypatch):
+    # A step button waits for its step at most STEP_WAIT_S; a long bound here makes "the click's redraw shows the
+    # step" hold however loaded the machine is (the wait ends as soon as the step is published).
+    monkeypatch.setattr(run_ui, "STEP_WAIT_S", 50.0)
+
     def make(**query: str) -> AppTest:
         at = AppTest.from_file(PAGE, default_timeout=60)
         for key, value in query.items():

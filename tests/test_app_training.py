@@ -1,11 +1,10 @@
 """The Training page under Streamlit's AppTest, training for real on the MNIST files."""
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ganplay_app import resources
+from ganplay_app import resources, run_ui
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "training.py")
 
@@ -13,6 +12,9 @@ PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "trai
 @pytest.fixture
 def app(mnist_dir, monkeypatch):
     monkeypatch.setenv("GANPLAY_DATA", str(mnist_dir))
+    # A step button waits for its step at most STEP_WAIT_S; a long bound here makes "the click's redraw shows the
+    # step" hold however loaded the machine is (the wait ends as soon as the step is published).
+    monkeypatch.setattr(run_ui, "STEP_WAIT_S", 50.0)
     made = []
 
     def make():
@@ -39,15 +41,17 @@ def steps_shown(at):
     return int(metric(at, "Step").split(" / ")[0].replace(",", ""))
 
 
-def rerun_until(at, predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        if predicate(at):
-            return
-        time.sleep(0.2)
-    raise AssertionError("the page never showed the expected state")
+def the_run(at):
+    run = resources.run_registry().get(at.session_state["run_id"])
+    assert run is not None
+    return run
+
+
+def rerun_when(at, predicate, timeout=60.0):
+    """Wait until the page's run satisfies `predicate(snapshot)` (the worker wakes the wait), then redraw."""
+    assert the_run(at).wait_until(predicate, timeout), "the run never reached the expected state"
+    at.run()
+    assert not at.exception, at.exception
 
 
 def test_a_real_run_starts_pauses_resumes_and_stops(app):
@@ -56,16 +60,19 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     at.number_input(key="tr_steps").set_value(0)
     button(at, "Start").click().run()
     assert not at.exception and not at.error
-    rerun_until(at, lambda a: a.metric and steps_shown(a) >= 5)
+    rerun_when(at, lambda s: s.step >= 5)
+    assert steps_shown(at) >= 5
     assert len(at.get("plotly_chart")) == 2 and len(at.get("image")) == 1    # curves and the sample grid
     assert 0.0 <= float(metric(at, "D(x)")) <= 1.0
 
     button(at, "Pause").click().run()
-    time.sleep(0.3)
+    run = the_run(at)
+    assert run.wait_idle(), "the worker never acknowledged the pause"
     at.run()
     paused_at = steps_shown(at)
+    assert paused_at == run.snapshot().step
     assert button(at, "Resume").disabled is False and button(at, "Pause").disabled is True
-    time.sleep(0.5)
+    assert run.wait_idle(passes=3)          # three more times the worker looked and stayed paused
     at.run()
     assert steps_shown(at) == paused_at
 
@@ -73,10 +80,11 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     assert steps_shown(at) == paused_at + 1
 
     button(at, "Resume").click().run()
-    rerun_until(at, lambda a: steps_shown(a) >= paused_at + 3)
+    rerun_when(at, lambda s: s.step >= paused_at + 3)
+    assert steps_shown(at) >= paused_at + 3
     button(at, "Stop").click().run()
-    run = resources.run_registry().get(at.session_state["run_id"])
-    run.join(10)
+    assert run is the_run(at)
+    run.join(60)
     at.run()
     assert run.state == "stopped" and not run._thread.is_alive()
     labels = [b.label for b in at.get("download_button")]
@@ -86,11 +94,11 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
 def test_live_learning_rate_change_reaches_the_running_model(app):
     at = app()
     button(at, "Start").click().run()
-    rerun_until(at, lambda a: a.metric and steps_shown(a) >= 2)
+    rerun_when(at, lambda s: s.step >= 2)
     at.number_input(key="tr_lr_g").set_value(5e-4).run()
-    run = resources.run_registry().get(at.session_state["run_id"])
-    before = run.snapshot().step
-    rerun_until(at, lambda a: steps_shown(a) >= before + 2)
+    before = the_run(at).snapshot().step
+    rerun_when(at, lambda s: s.step >= before + 2)
+    run = the_run(at)
     assert run.trainer.opt_g.param_groups[0]["lr"] == pytest.approx(5e-4)
     assert at.number_input(key="tr_latent").disabled       # the rest is locked while the run goes
 
@@ -102,7 +110,7 @@ def test_diverging_run_ends_with_an_explanation(app):
     at.number_input(key="tr_lr_g").set_value(100.0).run()
     at.number_input(key="tr_lr_d").set_value(100.0).run()
     button(at, "Start").click().run()
-    rerun_until(at, lambda a: any("diverged" in e.value for e in a.error))
+    rerun_when(at, lambda s: s.state == "diverged")
     message = next(e.value for e in at.error if "diverged" in e.value)
     assert "learning rate" in message and "Try" in message
     assert not at.exception
@@ -132,8 +140,7 @@ def test_precision_and_reuse_reach_the_run_and_presets_set_them(app):
     assert at.checkbox(key="tr_reuse_fake").value is True and at.radio(key="tr_precision").value == "float32"
     at.radio(key="tr_precision").set_value("bfloat16").run()
     button(at, "Start").click().run()
-    run = resources.run_registry().get(at.session_state["run_id"])
-    train = run.trainer.config.train
+    train = the_run(at).trainer.config.train
     assert (train.precision, train.reuse_fake, train.batch_size) == ("bfloat16", True, 128)
-    rerun_until(at, lambda a: a.metric and steps_shown(a) >= 1)
+    rerun_when(at, lambda s: s.step >= 1)
     assert "training at bfloat16" in next(m for m in at.metric if m.label == "Steps / s").help

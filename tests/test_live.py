@@ -1,6 +1,4 @@
 """ganplay.live: a run on a worker thread obeys its controls, ends cleanly, and the registry caps runs."""
-import time
-
 import pytest
 import torch
 
@@ -13,13 +11,24 @@ DIVERGING = preset("mlp-vanilla").replace(**{"train.loss": "least-squares", "tra
                                              "train.lr_d": 100.0})
 
 
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+class ManualClock:
+    """The run's clock, moved only by the test: the watchdog and the redraw cadence follow it, never the
+    machine's speed."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def finished(run, timeout=120.0) -> bool:
+    """Whether the worker exited within a generous timeout (a wait, not a measurement)."""
+    run.join(timeout)
+    return not run._thread.is_alive()
 
 
 @pytest.fixture
@@ -34,7 +43,7 @@ def runs():
     yield make
     for run in made:
         run.stop()
-        run.join(10)
+        run.join(60)
         assert not (run._thread and run._thread.is_alive()), "worker thread outlived its run"
 
 
@@ -42,34 +51,62 @@ def test_start_pause_step_resume_stop(runs, mnist):
     run = runs(dataset=mnist, grid_every_s=0.05)
     assert run.snapshot().step == 0 and run.state == "ready"
     run.start()
-    assert wait_for(lambda: run.snapshot().step >= 5)
+    assert run.wait_until(lambda s: s.step >= 5)
     run.pause()
     assert run.state == PAUSED
-    time.sleep(0.3)                          # let an in-flight step land
+    assert run.wait_idle(), "the worker never acknowledged the pause"
     paused_at = run.snapshot().step
-    time.sleep(0.4)
-    assert run.snapshot().step == paused_at, "a paused run kept training"
-    run.step_once()
-    assert wait_for(lambda: run.snapshot().step == paused_at + 1)
-    time.sleep(0.3)
-    assert run.snapshot().step == paused_at + 1, "step once took more than one step"
+    # three more times the worker looked, found the run paused and went back to waiting
+    assert run.wait_idle(passes=3) and run.snapshot().step == paused_at, "a paused run kept training"
+    assert run.step_once(wait_s=60), "the step never arrived"
+    assert run.snapshot().step == paused_at + 1
+    assert run.wait_idle(passes=3) and run.snapshot().step == paused_at + 1, "step once took more than one step"
     run.resume()
     assert run.state == RUNNING
-    assert wait_for(lambda: run.snapshot().step >= paused_at + 5)
+    assert run.wait_until(lambda s: s.step >= paused_at + 5)
     run.stop()
-    run.join(10)
+    assert finished(run)
     snap = run.snapshot()
-    assert snap.state == STOPPED and not run._thread.is_alive()
+    assert snap.state == STOPPED
     history = snap.history
     assert history["step"] == sorted(history["step"]) and len(history["step"]) == snap.step
     assert snap.grid.dtype.name == "uint8" and snap.grid.shape == (242, 242)
     assert snap.timeline_steps and snap.timeline_steps[-1] <= snap.step
 
 
+def test_each_step_once_is_one_step_however_fast_they_come(runs, mnist):
+    run = runs(dataset=mnist)
+    assert run.wait_idle()                        # never started: nothing to wait for
+    run.step_once("both")                         # asked again before the first one lands: both are taken
+    assert run.step_once("both", wait_s=60)
+    assert run.wait_idle(passes=2) and run.snapshot().step == 2 and run.state == PAUSED
+    assert run.snapshot().grid_step == 2          # a single step always redraws
+
+
+def test_the_timeline_takes_a_frame_each_interval_of_the_runs_clock(runs, mnist):
+    clock = ManualClock()
+    run = runs(dataset=mnist, grid_every_s=10.0, clock=clock)
+    run.start()
+    assert run.wait_until(lambda s: s.step >= 4)
+    snap = run.snapshot()
+    assert snap.timeline_steps == [1] and snap.grid_step == 1      # the clock stood still: only step 1 drew
+    seen = snap.step
+    clock.advance(9.5)
+    assert run.wait_until(lambda s: s.step >= seen + 3)             # steps read 9.5 s: not yet a frame
+    assert run.snapshot().timeline_steps == [1]
+    clock.advance(0.5)
+    assert run.wait_until(lambda s: len(s.timeline_steps) == 2)
+    second = run.snapshot().timeline_steps[1]
+    assert second > seen + 3
+    assert run.wait_until(lambda s: s.step >= second + 3)
+    snap = run.snapshot()
+    assert snap.timeline_steps == [1, second] and snap.grid_step == second   # one frame per 10 s of clock
+
+
 def test_run_of_chosen_length_finishes_exactly(runs, mnist):
     run = runs(dataset=mnist, max_steps=12)
     run.start()
-    run.join(30)
+    assert finished(run)
     snap = run.snapshot()
     assert snap.state == FINISHED and snap.step == 12 and snap.grid_step == 12
     assert "12 steps" in snap.message
@@ -78,10 +115,10 @@ def test_run_of_chosen_length_finishes_exactly(runs, mnist):
 def test_hyperparameters_change_without_restart(runs, mnist):
     run = runs(dataset=mnist)
     run.start()
-    assert wait_for(lambda: run.snapshot().step >= 2)
+    assert run.wait_until(lambda s: s.step >= 2)
     run.set_hyperparameters(lr_g=1.5e-4, lr_d=3e-4, d_steps=3)
     before = run.snapshot().step
-    assert wait_for(lambda: run.snapshot().step >= before + 2)
+    assert run.wait_until(lambda s: s.step >= before + 2)
     t = run.trainer
     assert t.opt_g.param_groups[0]["lr"] == 1.5e-4 and t.opt_d.param_groups[0]["lr"] == 3e-4 and t.d_steps == 3
     assert t.step_count > before            # the same trainer went on: no restart
@@ -90,36 +127,55 @@ def test_hyperparameters_change_without_restart(runs, mnist):
 def test_diverging_run_ends_with_the_reason(runs, mnist):
     run = runs(DIVERGING, dataset=mnist)
     run.start()
-    run.join(30)
+    assert finished(run)
     snap = run.snapshot()
     assert snap.state == DIVERGED
     assert "diverged" in snap.message and "learning rate" in snap.message
 
 
 def test_unwatched_run_pauses_then_stops_and_frees_its_models(runs, mnist):
-    run = runs(dataset=mnist, idle_pause_s=0.3, idle_stop_s=1.2)
-    run.start()
-    assert wait_for(lambda: run.state == PAUSED, 10), "an unwatched run kept training"
+    clock = ManualClock()
+    run = runs(dataset=mnist, idle_pause_s=300.0, idle_stop_s=900.0, clock=clock)
+    run.start()                                   # pressing Start counts as being watched, at 0 s
+    assert run.wait_until(lambda s: s.step >= 2)
+    clock.advance(299.0)
+    seen = run.snapshot().step
+    assert run.wait_until(lambda s: s.step >= seen + 2)      # the watchdog has looked at 299 s since
+    assert run.state == RUNNING
+    clock.advance(2.0)
+    assert run.wait_until(lambda s: s.state == PAUSED), "an unwatched run kept training"
     assert "nobody" in run.snapshot().message
-    run.join(10)
+    run.resume()                                  # pressing Resume is watching again, at 301 s
+    seen = run.snapshot().step
+    assert run.wait_until(lambda s: s.step >= seen + 2) and run.state == RUNNING
+    assert run.snapshot().message == ""
+    clock.advance(301.0)
+    assert run.wait_until(lambda s: s.state == PAUSED), "an unwatched run kept training"
+    clock.advance(598.0)                          # 899 s unwatched
+    assert run.wait_idle(passes=2) and run.state == PAUSED and run.trainer is not None
+    clock.advance(2.0)
+    assert finished(run)
     assert run.state == STOPPED and run.trainer is None
     with pytest.raises(RuntimeError):
         run.checkpoint()
 
 
 def test_heartbeat_keeps_a_watched_run_going(runs, mnist):
-    run = runs(dataset=mnist, idle_pause_s=0.5, idle_stop_s=1.0)
+    clock = ManualClock()
+    run = runs(dataset=mnist, idle_pause_s=300.0, idle_stop_s=900.0, clock=clock)
     run.start()
-    for _ in range(15):
+    for _ in range(10):                           # 2,000 s on the clock, never more than 200 s unwatched
+        clock.advance(200.0)
         run.heartbeat()
-        time.sleep(0.1)
-    assert run.state == RUNNING
+        seen = run.snapshot().step
+        assert run.wait_until(lambda s: s.step >= seen + 2)  # the watchdog has looked since
+    assert run.state == RUNNING and run.snapshot().message == ""
 
 
 def test_checkpoint_and_gif_from_a_live_run(runs, mnist):
     run = runs(dataset=mnist, max_steps=6, grid_every_s=0.0)
     run.start()
-    run.join(30)
+    assert finished(run)
     ckpt = load_checkpoint(run.checkpoint())
     assert ckpt.record["steps"] == 6 and ckpt.discriminator is not None
     z = run.trainer.fixed_z
@@ -133,7 +189,7 @@ def test_checkpoint_and_gif_from_a_live_run(runs, mnist):
 def test_history_stays_bounded(runs, mnist):
     run = runs(dataset=mnist, max_steps=80, max_points=16, max_frames=4, grid_every_s=0.0)
     run.start()
-    run.join(60)
+    assert finished(run)
     snap = run.snapshot()
     assert len(snap.history["step"]) <= 16 and snap.history["step"][-1] >= 64
     assert len(snap.timeline_steps) <= 4 and snap.timeline_steps[0] == 1   # still spans the whole run
@@ -156,11 +212,20 @@ def test_registry_caps_concurrent_runs(mnist):
 
 
 def test_registry_stops_runs_whose_session_is_gone(mnist):
-    registry = RunRegistry(max_running=1)
+    clock = ManualClock()
+    registry = RunRegistry(max_running=1, forget_after_s=600.0, clock=clock)
     try:
-        abandoned = registry.create(SMALL, mnist, idle_pause_s=0.1, idle_stop_s=0.2)   # created, never started
-        time.sleep(0.3)
+        abandoned = registry.create(SMALL, mnist, idle_pause_s=100.0, idle_stop_s=200.0)   # never started
+        clock.advance(150.0)
+        with pytest.raises(ServerBusy):           # 150 s unwatched: it still holds its slot
+            registry.create(SMALL, mnist)
+        clock.advance(100.0)
         fresh = registry.create(SMALL, mnist)       # pruning ends the abandoned one and frees its slot
         assert abandoned.state == STOPPED and abandoned.trainer is None and fresh.alive
+        assert registry.get(abandoned.id) is abandoned          # an ended run is kept a while (its page may ask)
+        fresh.stop()
+        clock.advance(601.0)
+        registry.create(SMALL, mnist)
+        assert registry.get(abandoned.id) is None and registry.get(fresh.id) is None
     finally:
         registry.stop_all()

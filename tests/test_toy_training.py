@@ -3,7 +3,6 @@ partial step works on (B, d) points; the Toy lab's views are checked against clo
 together; and the CLI trains a toy recipe and writes its samples as CSV."""
 import math
 import re
-import time
 
 import numpy as np
 import pytest
@@ -386,15 +385,6 @@ def test_manifold_segments():
 
 
 # -- live lanes -----------------------------------------------------------------------------------------------
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 @pytest.fixture
 def runs():
     made = []
@@ -407,14 +397,15 @@ def runs():
     yield make
     for run in made:
         run.stop()
-        run.join(10)
+        run.join(60)
         assert not (run._thread and run._thread.is_alive()), "worker thread outlived its run"
 
 
 def step_and_wait(run, part: str, lane_counts) -> None:
-    """One step of `part`, then wait until every lane shows it (a predicate on the lanes' trainers)."""
-    run.step_once(part, wait_s=10.0)
-    assert wait_for(lambda: lane_counts(run)), "the step never arrived"
+    """One step of `part`, waited for until the worker published it; then every lane shows it (a predicate on
+    the lanes' trainers)."""
+    assert run.step_once(part, wait_s=60.0), "the step never arrived"
+    assert lane_counts(run)
 
 
 def test_side_by_side_lanes_step_together(runs):
@@ -468,7 +459,7 @@ def test_a_diverging_lane_stops_alone(runs):
     assert calm.message == "" and calm.history["step"] == [1.0, 2.0, 3.0]
     assert run.state == PAUSED                                   # the run goes on with the lane that still trains
     run.start()
-    assert wait_for(lambda: run.lanes[0].trainer.step_count >= 10)
+    assert run.wait_until(lambda s: s.step >= 10)
     assert run.state == RUNNING and run.snapshot().lanes[1].message == diverged.message
 
 
@@ -550,7 +541,8 @@ def test_a_paused_run_shows_its_last_iteration(runs):
     then build on. (A long redraw interval makes the gap certain instead of a matter of timing.)"""
     run = runs(SMALL_RING, RING, grid_every_s=3600.0)
     run.start()
-    assert wait_for(lambda: run.trainer.step_count >= 5)
+    assert run.wait_until(lambda s: s.step >= 5)
     run.pause()
-    assert wait_for(lambda: run.snapshot().lanes[0].view_step == run.trainer.step_count, timeout=3.0), \
+    assert run.wait_idle(), "the worker never acknowledged the pause"
+    assert run.snapshot().lanes[0].view_step == run.trainer.step_count, \
         f"paused at iteration {run.trainer.step_count}, the view shows {run.snapshot().lanes[0].view_step}"

@@ -1,4 +1,4 @@
-"""Live training runs: a Trainer on a worker thread, steered by events, watched through snapshots.
+"""Live training runs: a Trainer on a worker thread, steered by its controls, watched through snapshots.
 
     registry = RunRegistry(max_running=2)
     run = registry.create(config, dataset, max_steps=2000)   # raises ServerBusy past the cap
@@ -10,11 +10,17 @@
     run.step_once("d")                                                       # one D update alone ("g": one G)
     snap.lanes[1].view                                                       # a PlaneView / LineView per lane
 
+    run.wait_until(lambda s: s.step >= 5, timeout=60)    # block until the worker publishes it (no sleeping)
+    run.pause(); run.wait_idle()                          # until the worker acknowledged the pause
+    TrainingRun(..., clock=fake)                          # every timing decision reads this clock
+
 The worker never touches any UI. It publishes a lock-protected snapshot (bounded metric history, the current
 grid as uint8, a thinned timeline of earlier grids; for point data the Toy lab's view of the game and the
 mode / JSD probes). A run trains one or more *lanes* — the same data and seed under different recipes — one
 step each in turn, so side-by-side panels advance together. A watchdog pauses a run nobody has watched for
 `idle_pause_s` and stops it after `idle_stop_s`, freeing its models, so closed tabs do not train forever.
+Controls and worker meet under one condition variable: each control wakes the worker, each step or state change
+wakes whoever waits, so tests (and a step button) wait for the worker instead of guessing how long it takes.
 """
 from ganplay.live.lane import METRICS, PROBES, History, Lane, LaneSnapshot, preview_view
 from ganplay.live.registry import RunRegistry, ServerBusy

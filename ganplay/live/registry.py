@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from typing import Callable
 
 from ganplay.config import RunConfig
 from ganplay.live.run import STOPPED, TrainingRun
@@ -17,11 +18,13 @@ class ServerBusy(RuntimeError):
 class RunRegistry:
     """Process-wide list of runs with a cap on how many train at once."""
 
-    def __init__(self, max_running: int | None = None, forget_after_s: float = 600.0):
+    def __init__(self, max_running: int | None = None, forget_after_s: float = 600.0,
+                 clock: Callable[[], float] = time.monotonic):
         # Server settings come from the environment: GANPLAY_MAX_RUNS (default 2), and the watchdog's
         # GANPLAY_IDLE_PAUSE_S / GANPLAY_IDLE_STOP_S (defaults 300 s / 900 s: hidden tabs throttle timers).
         self.max_running = max_running or int(os.environ.get("GANPLAY_MAX_RUNS", "2"))
         self.forget_after_s = forget_after_s
+        self.clock = clock                     # handed to every run it creates (tests drive a fake one)
         self.idle_pause_s = float(os.environ.get("GANPLAY_IDLE_PAUSE_S", "300"))
         self.idle_stop_s = float(os.environ.get("GANPLAY_IDLE_STOP_S", "900"))
         self._runs: dict[str, TrainingRun] = {}
@@ -37,6 +40,7 @@ class RunRegistry:
             kwargs.setdefault("threads", self.threads_per_run)
             kwargs.setdefault("idle_pause_s", self.idle_pause_s)
             kwargs.setdefault("idle_stop_s", self.idle_stop_s)
+            kwargs.setdefault("clock", self.clock)
             run = TrainingRun(config, dataset, **kwargs)
             self._runs[run.id] = run
             return run
@@ -63,12 +67,11 @@ class RunRegistry:
             return sum(r.alive for r in self._runs.values())
 
     def _prune(self) -> None:
-        now = time.monotonic()
         for run in self._runs.values():
-            if run.alive and now - run.last_seen > run.idle_stop_s:   # e.g. created, never started, tab gone
+            if run.alive and run.clock() - run.last_seen > run.idle_stop_s:   # e.g. never started, tab gone
                 run._end(STOPPED, "Stopped: nobody watched this run for a while.", free=True)
         for run_id, run in list(self._runs.items()):
-            if not run.alive and run.ended_at is not None and now - run.ended_at > self.forget_after_s:
+            if not run.alive and run.ended_at is not None and run.clock() - run.ended_at > self.forget_after_s:
                 run.free()
                 del self._runs[run_id]
 

@@ -1,12 +1,19 @@
-"""A live training run: lanes (one Trainer each) stepped in turn on a worker thread, steered by events, watched
-through snapshots. See `ganplay.live` for the whole picture.
+"""A live training run: lanes (one Trainer each) stepped in turn on a worker thread, steered by controls that
+flip its state under one condition variable, watched through snapshots. See `ganplay.live` for the whole picture.
+
+Every timing decision (the watchdog, the redraw cadence, the speed estimate) reads the run's `clock`, so a test
+can drive time by hand. Callers that must see the worker act block on `wait_until` / `wait_idle` / `step_once(
+wait_s=...)`, which the worker wakes, rather than sleeping and hoping it was long enough.
 """
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -22,6 +29,7 @@ READY, RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED, FAILED = (
 ENDED = (FINISHED, STOPPED, DIVERGED, FAILED)
 PARTS = ("both", "d", "g")
 MAX_LANES = 4
+WATCH_EVERY_S = 0.1     # real seconds a waiting worker sleeps between looks at the clock (for the watchdog)
 
 
 @dataclass
@@ -45,8 +53,10 @@ class TrainingRun:
     def __init__(self, config: RunConfig, dataset, *, max_steps: int | None = None,
                  threads: int = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
                  idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | None = "cpu",
-                 compare: list[RunConfig] | tuple[RunConfig, ...] = ()):
-        """`compare`: more recipes trained beside `config` on the same data, step for step (side by side)."""
+                 compare: list[RunConfig] | tuple[RunConfig, ...] = (),
+                 clock: Callable[[], float] = time.monotonic):
+        """`compare`: more recipes trained beside `config` on the same data, step for step (side by side).
+        `clock` times every decision the run makes (watchdog, redraw cadence, speed); tests drive a fake one."""
         self.id = uuid.uuid4().hex[:12]
         self.config = config
         if len(compare) > MAX_LANES - 1:
@@ -56,19 +66,21 @@ class TrainingRun:
         self.threads, self.grid_every_s = threads, grid_every_s
         self.max_frames = max_frames
         self.idle_pause_s, self.idle_stop_s = idle_pause_s, idle_stop_s
-        self._lock = threading.Lock()          # guards everything the snapshot reads
+        self.clock = clock
+        self._lock = threading.Lock()          # guards everything the snapshot reads and the control fields
+        self._changed = threading.Condition(self._lock)   # notified whenever the worker or a control acts
+        self._version = 0                      # bumped with every notify, so waiters never miss a change
         self._model_lock = threading.Lock()    # held while the worker steps; exporters take it too
-        self._go = threading.Event()           # set: keep stepping
-        self._stop = threading.Event()
-        self._one_step = threading.Event()
-        self._stepped = threading.Event()      # set when a single step has been published
-        self._one_part = "both"
-        self._stale = False                    # trained since the last redraw
+        self._requests: deque[str] = deque()   # single steps asked for while paused, oldest first
+        self._asked = self._served = 0         # single steps asked for / published, in order
+        self._parks = 0                        # times the worker found nothing to do and went back to waiting
+        self._exited = False
+        self._stale = False                    # trained since the last redraw (worker only)
         self._pending: dict = {}
         self._thread: threading.Thread | None = None
         self._state, self._message = READY, ""
         self._recent: list[tuple[float, int]] = []   # (time, step) for the speed estimate
-        self.last_seen = time.monotonic()
+        self.last_seen = clock()
         self.ended_at: float | None = None
 
     @property
@@ -76,39 +88,44 @@ class TrainingRun:
         """The first lane's trainer (the only one, unless side by side); None once the run is freed."""
         return self.lanes[0].trainer
 
-    # -- control (called from UI callbacks; they only flip events) -------------------------------------------
+    # -- control (called from UI callbacks; they only flip state and wake the worker) -------------------------
     def start(self) -> None:
-        with self._lock:
+        with self._changed:
             if self._state in ENDED:
                 return
             self._ensure_worker()
-            self._state = RUNNING
-        self._go.set()
+            self._state, self._message = RUNNING, ""   # a watchdog's "nobody is watching" no longer holds
+            self.last_seen = self.clock()      # pressing a button is watching
+            self._notify()
 
     resume = start
 
     def pause(self) -> None:
-        self._go.clear()
-        with self._lock:
+        with self._changed:
             if self._state == RUNNING:
                 self._state = PAUSED
+                self._notify()
 
-    def step_once(self, part: str = "both", wait_s: float = 0.0) -> None:
+    def step_once(self, part: str = "both", wait_s: float | None = 0.0) -> bool:
         """Advance while paused (starts the worker if needed, without running on): one iteration ("both"),
         one D update alone ("d") or one G update alone ("g"). With `wait_s`, return once the step is published
-        (or after wait_s seconds), so a page redrawn next shows it."""
+        (or after wait_s seconds; None: however long it takes), so a page redrawn next shows it. Each call asks
+        for one more step. True when this step has been published."""
         if part not in PARTS:
             raise ValueError(f"part must be one of {PARTS}, got {part!r}")
-        with self._lock:
+        with self._changed:
             if self._state in ENDED or self._state == RUNNING:
-                return
+                return False
             self._ensure_worker()
             self._state = PAUSED
-            self._one_part = part
-            self._stepped.clear()
-        self._one_step.set()
-        if wait_s:
-            self._stepped.wait(wait_s)
+            self.last_seen = self.clock()
+            self._requests.append(part)
+            self._asked += 1
+            ticket = self._asked
+            self._notify()
+            if wait_s != 0.0:
+                self._changed.wait_for(lambda: self._served >= ticket or self._state in ENDED, wait_s)
+            return self._served >= ticket
 
     def _ensure_worker(self) -> None:
         # called with self._lock held
@@ -124,7 +141,7 @@ class TrainingRun:
             self._thread.join(timeout)
 
     def heartbeat(self) -> None:
-        self.last_seen = time.monotonic()
+        self.last_seen = self.clock()
 
     def set_hyperparameters(self, **changes) -> None:
         """lr_g, lr_d, d_steps, g_steps: applied to every lane by the worker before its next step."""
@@ -142,27 +159,66 @@ class TrainingRun:
     def alive(self) -> bool:
         return self._state not in ENDED
 
+    # -- waiting (what a test, or a caller that must see a step land, blocks on instead of sleeping) ----------
+    def wait_until(self, predicate: Callable[[RunSnapshot], bool], timeout: float = 60.0) -> bool:
+        """Block until `predicate(snapshot)` holds, re-checked whenever the run changes. False after `timeout`
+        real seconds, or once the worker has exited and the predicate still fails."""
+        deadline = time.monotonic() + timeout    # the caller's patience: real time, whatever the run's clock
+        while True:
+            with self._changed:
+                seen, exited = self._version, self._exited
+            if predicate(self.snapshot(with_history=False)):
+                return True
+            with self._changed:
+                remaining = deadline - time.monotonic()
+                if exited or remaining <= 0:
+                    return False
+                self._changed.wait_for(lambda: self._version != seen, remaining)
+
+    def wait_idle(self, timeout: float = 60.0, passes: int = 1) -> bool:
+        """Block until the worker has `passes` more times found nothing to do (not running, no step asked for,
+        its picture up to date) and gone back to waiting: its acknowledgement that a pause took hold. An ended
+        run: until its worker exited. True at once for a run never started; False after `timeout` real seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            target = self._parks + passes
+            self._changed.wait_for(lambda: self._parks >= target or self._state in ENDED or self._thread is None,
+                                   timeout)
+            if self._state not in ENDED:
+                return self._parks >= target or self._thread is None
+        self.join(max(0.0, deadline - time.monotonic()))
+        return not self._thread.is_alive()
+
+    def _notify(self) -> None:
+        # called with self._lock held
+        self._version += 1
+        self._changed.notify_all()
+
     # -- worker ----------------------------------------------------------------------------------------------
     def _work(self) -> None:
         torch.set_num_threads(self.threads)   # this thread's pool only
-        last_view = 0.0
+        last_view = -math.inf
         try:
-            while not self._stop.is_set():
-                if self._watchdog():
-                    break
-                single = self._one_step.is_set()
-                if not (self._go.is_set() or single):
-                    if self._stale:                      # paused between redraws: show where it stopped
-                        self._redraw()
-                    self._go.wait(0.1)
+            while not self._watchdog():
+                with self._changed:
+                    if self._state in ENDED:
+                        break
+                    single = bool(self._requests)
+                    part = self._requests[0] if single else ("both" if self._state == RUNNING else None)
+                    if part is None and not self._stale:
+                        self._parks += 1
+                        self._notify()
+                        self._changed.wait(WATCH_EVERY_S)    # woken by the controls; the timeout lets the
+                        continue                             # watchdog read the clock
+                if part is None:                             # paused between redraws: show where it stopped
+                    self._redraw()
                     continue
-                part = self._one_part if single else "both"
                 with self._model_lock:
                     if self.trainer is None:
                         break
                     self._apply_pending()
                     results = [self._step_lane(lane, part) for lane in self.lanes]
-                    now = time.monotonic()
+                    now = self.clock()
                     step = self.trainer.step_count
                     done = self.max_steps is not None and step >= self.max_steps
                     redraw = single or done or now - last_view >= self.grid_every_s
@@ -170,30 +226,32 @@ class TrainingRun:
                     if redraw:
                         last_view = now
                     self._stale = not redraw
-                self._one_step.clear()
-                self._publish(results, views, step, now, counted=part == "both")
-                if single:
-                    self._stepped.set()
+                self._publish(results, views, step, now, counted=part == "both", single=single)
                 if not any(lane.alive for lane in self.lanes):
                     self._end(DIVERGED, self.lanes[0].message or next(l.message for l in self.lanes if l.message))
                 elif done:
                     self._end(FINISHED, f"Finished {step} steps.")
         except Exception as err:  # noqa: BLE001 - a worker must report, not vanish
             self._end(FAILED, f"The run failed: {type(err).__name__}: {err}")
+        finally:
+            with self._changed:
+                self._exited = True
+                self._notify()
 
     def _render_all(self) -> list:
         """Every lane's picture now (called with the model lock held); a stopped lane keeps its last one."""
         return [lane.render() if lane.alive else lane.view for lane in self.lanes]
 
     def _redraw(self) -> None:
+        self._stale = False
         with self._model_lock:
             if self.trainer is None:
                 return
             views, step = self._render_all(), self.trainer.step_count
-        with self._lock:
+        with self._changed:
             for lane, view in zip(self.lanes, views):
                 lane.view, lane.view_step = view, lane.trainer.step_count if lane.trainer else step
-        self._stale = False
+            self._notify()
 
     def _step_lane(self, lane: Lane, part: str) -> StepMetrics | None:
         """One step of one lane; a lane that diverges keeps its last picture and stops, the others go on."""
@@ -208,14 +266,15 @@ class TrainingRun:
             return None
 
     def _watchdog(self) -> bool:
-        idle = time.monotonic() - self.last_seen
+        idle = self.clock() - self.last_seen
         if idle > self.idle_stop_s:
             self._end(STOPPED, "Stopped: nobody watched this run for a while.", free=True)
             return True
-        if idle > self.idle_pause_s and self._go.is_set():
-            self.pause()
-            with self._lock:
-                self._message = "Paused: nobody is watching. Press Resume to go on."
+        if idle > self.idle_pause_s:
+            with self._changed:
+                if self._state == RUNNING:
+                    self._state, self._message = PAUSED, "Paused: nobody is watching. Press Resume to go on."
+                    self._notify()
         return False
 
     def _apply_pending(self) -> None:
@@ -227,8 +286,8 @@ class TrainingRun:
                     lane.trainer.set_hyperparameters(**pending)
 
     def _publish(self, results: list[StepMetrics | None], views: list | None, step: int, now: float,
-                 counted: bool) -> None:
-        with self._lock:
+                 counted: bool, single: bool) -> None:
+        with self._changed:
             for i, (lane, metrics) in enumerate(zip(self.lanes, results)):
                 if metrics is not None and counted:
                     lane.history.add(metrics.step, metrics.to_dict())
@@ -238,6 +297,10 @@ class TrainingRun:
                         self._add_frame(lane, lane.view_step, lane.view)
             self._recent.append((now, step))
             self._recent = [(t, s) for t, s in self._recent if now - t <= 3.0]
+            if single:
+                self._requests.popleft()
+                self._served += 1
+            self._notify()
 
     def _add_frame(self, lane: Lane, step: int, grid: np.ndarray) -> None:
         # Thin the timeline by halves so it always spans the whole run in at most max_frames frames.
@@ -246,14 +309,12 @@ class TrainingRun:
             lane.frames = lane.frames[::2]
 
     def _end(self, state: str, message: str, free: bool = False) -> None:
-        with self._lock:
+        with self._changed:
             if self._state in ENDED:
                 return
             self._state, self._message = state, message
-            self.ended_at = time.monotonic()
-        self._stop.set()
-        self._stepped.set()          # nobody waits for a step that will not come
-        self._go.set()               # wake a waiting worker so it sees the stop
+            self.ended_at = self.clock()
+            self._notify()           # wakes the worker, and whoever waits for a step that will not come
         if free:
             self.free()
 
