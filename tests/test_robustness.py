@@ -112,7 +112,9 @@ def test_missing_data_folder_says_what_to_do(tmp_path, monkeypatch):
     at.run()
     resources.dataset.clear()
     assert not at.exception
-    shown = [e.value for e in at.error] + [c.value for c in at.sidebar.caption]
+    assert "MNIST is not on this machine yet" in at.warning[0].value
+    assert any(b.label == "Download MNIST" for b in at.button)
+    shown = [c.value for c in at.code] + [m.value for m in at.markdown] + [c.value for c in at.caption]
     assert any("python -m ganplay data download mnist" in text for text in shown)
 
 
