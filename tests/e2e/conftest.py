@@ -44,17 +44,15 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-@pytest.fixture(scope="session")
-def server(mnist_dir, tmp_path_factory):
+def start_streamlit(env: dict, log: Path, cwd: Path = ROOT):
+    """`streamlit run` of this checkout's app on a free 127.0.0.1 port, once /_stcore/health answers; the
+    process gets `.url` and `.log`. Stop it with stop_streamlit()."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {**os.environ, "GANPLAY_DATA": str(mnist_dir), "GANPLAY_MAX_RUNS": "2",
-           "GANPLAY_IDLE_PAUSE_S": str(IDLE_PAUSE_S), "GANPLAY_IDLE_STOP_S": str(IDLE_STOP_S)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -69,12 +67,25 @@ def server(mnist_dir, tmp_path_factory):
             pytest.fail(f"streamlit did not start:\n{log.read_text()[-3000:]}")
         time.sleep(0.3)
     proc.url, proc.log = url, log
-    yield proc
+    return proc
+
+
+def stop_streamlit(proc) -> None:
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(mnist_dir, tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {**os.environ, "GANPLAY_DATA": str(mnist_dir), "GANPLAY_MAX_RUNS": "2",
+           "GANPLAY_IDLE_PAUSE_S": str(IDLE_PAUSE_S), "GANPLAY_IDLE_STOP_S": str(IDLE_STOP_S)}
+    proc = start_streamlit(env, log)
+    yield proc
+    stop_streamlit(proc)
 
 
 @pytest.fixture(scope="session")

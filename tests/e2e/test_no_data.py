@@ -11,16 +11,14 @@ import functools
 import http.server
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 
 from ganplay.data import DATASETS
-from tests.e2e.conftest import ROOT, SHOTS, _free_port, assert_no_exception, settle, shot
+from tests.e2e.conftest import (ROOT, SHOTS, _free_port, assert_no_exception, settle, shot, start_streamlit,
+                                stop_streamlit)
 
 VIEWPORT = {"width": 1280, "height": 720}
 
@@ -47,34 +45,12 @@ def bare_server(tmp_path, mnist_dir):
     shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit")       # the app's theme, as in the repository
     for name in DATASETS["mnist"].splits["t10k"]:
         shutil.copy(mnist_dir / name, served / name)
-    port, mirror_port = _free_port(), _free_port()
+    mirror_port = _free_port()
     env = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
     env.update(GANPLAY_DATA=str(data), GANPLAY_MIRRORS=f"http://127.0.0.1:{mirror_port}/", PYTHONPATH=str(ROOT))
-    log = tmp_path / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-                                 "--server.port", str(port), "--server.address", "127.0.0.1"],
-                                cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.3)
-    yield url, mirror_port, served, data
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
+    proc = start_streamlit(env, tmp_path / "streamlit.log", cwd=cwd)
+    yield proc.url, mirror_port, served, data
+    stop_streamlit(proc)
 
 def test_fresh_machine_every_page_works_and_training_downloads_mnist(browser, bare_server):
     url, mirror_port, served, data = bare_server

@@ -1,7 +1,6 @@
 """What a person sees, in a real Chromium against a real server: pages load, sliders move plots, runs train."""
 from __future__ import annotations
 
-import io
 import re
 import time
 
