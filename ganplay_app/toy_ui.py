@@ -17,11 +17,11 @@ from ganplay.losses import LOSSES
 from ganplay.presets import PRESETS, TOY_PRESET_NAMES, preset
 from ganplay.theory import Gaussian, Mixture
 from ganplay.toy import TOYS, ToyDataError, from_points, from_theory, parse_csv
+from ganplay.models.mlp import ACTIVATIONS
 from ganplay.toy.presets import point_model
 from ganplay.trainer import OPTIMIZERS
 
 DRAWN, UPLOADED, THEORY = "drawn", "uploaded", "theory"
-ACTIVATIONS = ["relu", "leaky_relu", "elu", "tanh"]
 BATCH_SIZES = [16, 32, 64, 128, 150, 256, 384, 512, 1024]
 EMA_DECAYS = [0.0, 0.9, 0.98, 0.99, 0.995, 0.999]
 LIVE_KEYS = ("toy_lr_g", "toy_lr_d", "toy_d_steps", "toy_g_steps")
@@ -125,7 +125,7 @@ def recipe_ui(locked: bool, on_live_change) -> tuple[RunConfig, list[str]]:
         n2.number_input("G width", 2, 512, key="toy_g_width", disabled=locked)
         n1.number_input("D hidden layers", 1, 6, key="toy_d_depth", disabled=locked)
         n2.number_input("D width", 2, 512, key="toy_d_width", disabled=locked)
-        n1.selectbox("Activation", ACTIVATIONS, key="toy_act", disabled=locked)
+        n1.selectbox("Activation", list(ACTIVATIONS), key="toy_act", disabled=locked)
         n2.number_input("Noise z dimension", 1, 16, key="toy_latent", disabled=locked,
                         help="1 or 2 draws the generator's manifold on the plane.")
         n1.radio("Noise prior", ["normal", "uniform"], key="toy_prior", horizontal=True, disabled=locked,
