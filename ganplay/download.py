@@ -157,10 +157,11 @@ def _fetch_verified(url: str, target: Path, expected_md5: str, timeout: float,
     except requests.RequestException as error:   # a malformed answer or URL; the mirror itself is up
         raise _MirrorFailed(f"bad answer or URL ({type(error).__name__}: {error})", reachable=True) from None
     except ValueError as error:
-        got = re.search(r"does not match the known hash: expected \S+ but got (\w+)", str(error))
-        if got is None:
+        if "hash" not in str(error):
             raise
-        raise _MirrorFailed(f"md5 mismatch (got {got[1]}, expected {expected_md5})", reachable=True) from None
+        got = re.search(r"does not match the known hash: expected \S+ but got (\w+)", str(error))
+        seen = f"got {got[1]}" if got else "pooch said: " + str(error).splitlines()[0]
+        raise _MirrorFailed(f"md5 mismatch ({seen}, expected {expected_md5})", reachable=True) from None
     except OSError as error:    # requests' errors are OSErrors too, so this comes last: disk full, no permission
         raise DataError(f"Cannot write {target} while downloading: {error}.") from None
     if bar and bar.last != (size := target.stat().st_size, size):
