@@ -165,7 +165,8 @@ def _train(args) -> int:
         if metrics:
             print(f"last step: D loss {metrics.d_loss:.3f}  G loss {metrics.g_loss:.3f}  "
                   f"D(x) {metrics.d_real:.3f}  D(G(z)) {metrics.d_fake:.3f}")
-        print(f"saved {out} ({out.stat().st_size / 2**20:.1f} MB)")
+        kept = "" if args.out else ", a temporary file removed at the end"
+        print(f"saved {out} ({out.stat().st_size / 2**20:.1f} MB{kept})")
         if args.dry_run:
             status = max(status, _check_round_trip(out, trainer.device))
     return status
