@@ -82,27 +82,54 @@ def download_dataset(name: str, dest: str | os.PathLike, *, mirrors: Iterable[st
         raise DataError(f"Cannot create the download folder {dest}: {error}.") from None
 
     unreachable: dict[str, str] = {}   # mirror -> why; not retried, so offline costs one timeout per mirror
-    for file_name in wanted:
-        target = dest / file_name
-        if target.is_file() and pooch.file_hash(str(target), alg="md5") == spec.md5[file_name]:
-            continue
-        failures = []
-        for mirror in mirrors:
-            if mirror in unreachable:
-                failures.append(f"{mirror}: not retried, unreachable earlier ({unreachable[mirror]})")
+    fetched: list[str] = []
+    try:
+        for file_name in sorted(wanted, key=download_order(name).index):
+            target = dest / file_name
+            if target.is_file() and pooch.file_hash(str(target), alg="md5") == spec.md5[file_name]:
                 continue
-            url = mirror.rstrip("/") + "/" + file_name
-            try:
-                _fetch_verified(url, target, spec.md5[file_name], timeout, progress)
-                break
-            except _MirrorFailed as failure:
-                failures.append(f"{url}: {failure}")
-                if not failure.reachable:
-                    unreachable[mirror] = str(failure)
-        else:
-            raise DataError(_failure_message(spec.title, file_name, failures, dest, spec.file_names,
-                                             offline=bool(mirrors) and set(unreachable) == set(mirrors)))
+            failures = []
+            for mirror in mirrors:
+                if mirror in unreachable:
+                    failures.append(f"{mirror}: not retried, unreachable earlier ({unreachable[mirror]})")
+                    continue
+                url = mirror.rstrip("/") + "/" + file_name
+                try:
+                    _fetch_verified(url, target, spec.md5[file_name], timeout, progress)
+                    fetched.append(file_name)
+                    break
+                except _MirrorFailed as failure:
+                    failures.append(f"{url}: {failure}")
+                    if not failure.reachable:
+                        unreachable[mirror] = str(failure)
+            else:
+                raise DataError(_failure_message(spec.title, file_name, failures, dest, spec.file_names,
+                                                 offline=bool(mirrors) and set(unreachable) == set(mirrors)))
+    except BaseException:      # a failure, Ctrl-C, or the app stopping a download: no half split left behind
+        _remove_half_splits(spec, dest, fetched)
+        raise
     return dest
+
+
+def split_order(name: str) -> list[str]:
+    """The splits in the order they download: t10k first, because alone it is a dataset ganplay trains on."""
+    return sorted(get_spec(name).splits, key=lambda split: split != "t10k")
+
+
+def download_order(name: str) -> list[str]:
+    """The files in the order download_dataset fetches them: split by split (split_order), each split's small
+    labels file before its images."""
+    spec = get_spec(name)
+    return [file for split in split_order(name) for file in reversed(spec.splits[split])]
+
+
+def _remove_half_splits(spec: DatasetSpec, dest: Path, fetched: list[str]) -> None:
+    """Delete each file this download fetched whose split partner is not in dest: load_dataset refuses a folder
+    holding half a split, while a split wholly absent is fine."""
+    for pair in spec.splits.values():
+        for file_name, partner in (pair, pair[::-1]):
+            if file_name in fetched and not (dest / partner).is_file():
+                (dest / file_name).unlink(missing_ok=True)
 
 
 def _failure_message(title: str, file_name: str, failures: list[str], dest: Path,

@@ -18,7 +18,7 @@ import streamlit as st
 
 from ganplay.data import DATA_ENV_VAR, DATASETS, DataError, find_data_dir, get_spec
 from ganplay.data import download_dir
-from ganplay.download import download_dataset
+from ganplay.download import download_dataset, download_order, split_order
 from ganplay_app import resources
 
 DOWNLOAD_TIMEOUT_S = 10.0
@@ -28,35 +28,18 @@ def fetch_splits(name: str, dest: Path, progress: Callable[[int, int | None, str
                  timeout: float = DOWNLOAD_TIMEOUT_S) -> tuple[list[str], str | None]:
     """Download `name` into dest split by split, t10k first. Returns (splits now complete, why the next failed).
 
-    Each split fetches its small labels file before its images, and a failure or an interruption removes a labels
-    file left without its images: a half split makes the whole folder unreadable (load_dataset refuses it), a
-    missing one does not.
+    download_dataset leaves no half split behind (a labels file without its images would make the whole folder
+    unreadable), so a failed split is simply absent.
     """
     spec = get_spec(name)
     done: list[str] = []
-    for split in _splits_in_order(name):
-        images, labels = spec.splits[split]
+    for split in split_order(name):
         try:
-            download_dataset(name, dest, files=(labels, images), timeout=timeout, progress=progress)
-        except BaseException as error:      # DataError, or the stop that a new click or leaving the page raises
-            if not (dest / images).is_file():
-                (dest / labels).unlink(missing_ok=True)
-            if not isinstance(error, DataError):
-                raise
+            download_dataset(name, dest, files=spec.splits[split], timeout=timeout, progress=progress)
+        except DataError as error:
             return done, str(error)
         done.append(split)
     return done, None
-
-
-def _splits_in_order(name: str) -> list[str]:
-    """t10k first: alone it is a dataset ganplay trains on; the 60,000-image train split comes second."""
-    return sorted(get_spec(name).splits, key=lambda split: split != "t10k")
-
-
-def download_order(name: str) -> list[str]:
-    """The files in the order fetch_splits asks for them: per split, labels then images."""
-    spec = get_spec(name)
-    return [file for split in _splits_in_order(name) for file in reversed(spec.splits[split])]
 
 
 def _progress_bar(bar, files: list[str]) -> Callable[[int, int | None, str], None]:

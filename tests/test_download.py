@@ -289,3 +289,39 @@ def test_ganplay_mirrors_that_is_not_http_says_so(entry, tmp_path, monkeypatch):
     message = str(caught.value)
     assert MIRRORS_ENV_VAR in message and repr(entry) in message and "http" in message
     assert not (tmp_path / "dest").exists()   # refused before anything was made
+
+
+def test_all_four_files_come_t10k_first_labels_before_images(serve, good_files, tmp_path):
+    """The order a whole download takes: t10k alone is a dataset ganplay trains on, so it comes first; the mirror
+    here has only t10k (as this machine does), so the train split fails and t10k stays, complete and loadable."""
+    mirror = serve(good_files)
+    dest = tmp_path / "mnist"
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz"):
+        download_dataset("mnist", dest, mirrors=[mirror.url])
+    assert mirror.requests == ["/t10k-labels-idx1-ubyte.gz", "/t10k-images-idx3-ubyte.gz",
+                               "/train-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in dest.iterdir()) == sorted(T10K_FILES)
+    assert len(load_dataset("mnist", dest, part="all")) == 10_000
+
+
+def test_a_failure_leaves_no_half_split(serve, good_files, tmp_path):
+    """Labels arrive, the images do not: a labels file alone would make the folder unreadable, so it goes."""
+    labels_only = tmp_path / "labels-only"
+    labels_only.mkdir()
+    shutil.copy(good_files / "t10k-labels-idx1-ubyte.gz", labels_only)
+    mirror = serve(labels_only)
+    dest = tmp_path / "mnist"
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz"):
+        download_dataset("mnist", dest, mirrors=[mirror.url], files=T10K_FILES)
+    assert mirror.requests == ["/t10k-labels-idx1-ubyte.gz", "/t10k-images-idx3-ubyte.gz"]
+    assert list(dest.iterdir()) == []
+
+
+def test_a_half_split_the_user_had_is_left_alone(serve, good_files, tmp_path):
+    """Only what this download fetched is cleaned up: a file that was there before stays, whatever happens."""
+    dest = tmp_path / "mnist"
+    dest.mkdir()
+    shutil.copy(good_files / "t10k-labels-idx1-ubyte.gz", dest)
+    with pytest.raises(DataError):
+        download_dataset("mnist", dest, mirrors=[closed_port_url()], files=T10K_FILES)
+    assert [p.name for p in dest.iterdir()] == ["t10k-labels-idx1-ubyte.gz"]
