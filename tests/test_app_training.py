@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ganplay_app import resources, run_ui
+from tests.conftest import ManualClock
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "training.py")
 
@@ -89,6 +90,33 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     assert run.state == "stopped" and not run._thread.is_alive()
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Checkpoint (.safetensors)", "Grid (PNG)", "Training GIF"]
+
+
+def test_a_tab_returning_after_the_watchdog_freed_its_run_sees_its_last_state(app):
+    clock = ManualClock()
+    registry = resources.run_registry()
+    registry.clock = clock                       # every run the page creates times its watchdog by this clock
+    at = app()
+    at.number_input(key="tr_steps").set_value(0)
+    button(at, "Start").click().run()
+    rerun_when(at, lambda s: s.step >= 3)
+    run = the_run(at)
+    clock.advance(registry.idle_stop_s + 1)      # the tab went away: nobody polled for longer than the limit
+    run.join(60)
+    assert run.state == "stopped" and run.trainer is None and registry.get(run.id) is run
+    last = run.snapshot()
+    reloaded = AppTest.from_file(PAGE, default_timeout=60)
+    reloaded.query_params["run"] = run.id        # a reloaded tab re-attaches through the URL
+    for tab in (at, reloaded):
+        tab.run()
+        assert not tab.exception, tab.exception
+        assert steps_shown(tab) == last.step and last.step >= 3
+        assert len(tab.get("plotly_chart")) == 2 and len(tab.get("image")) == 1     # curves and the last grid
+        assert any("nobody watched" in i.value and "freed" in i.value for i in tab.info)
+        assert [b.label for b in tab.get("download_button")] == ["Grid (PNG)", "Training GIF"]  # no checkpoint
+        assert button(tab, "Start").disabled is False and button(tab, "Stop").disabled is True
+    button(at, "Start").click().run()            # a new run, not the freed one
+    assert not at.exception and at.session_state["run_id"] != run.id and the_run(at).alive
 
 
 def test_live_learning_rate_change_reaches_the_running_model(app):

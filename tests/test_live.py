@@ -3,26 +3,14 @@ import pytest
 import torch
 
 from ganplay.checkpoint import load_checkpoint
-from ganplay.live import DIVERGED, FINISHED, PAUSED, RUNNING, STOPPED, RunRegistry, ServerBusy, TrainingRun
+from ganplay.live import (DIVERGED, FINISHED, IDLE_STOPPED, PAUSED, RUNNING, STOPPED, RunRegistry, ServerBusy,
+                          TrainingRun)
 from ganplay.presets import preset
+from tests.conftest import ManualClock
 
 SMALL = preset("lecture").replace(**{"train.batch_size": 16})
 DIVERGING = preset("mlp-vanilla").replace(**{"train.loss": "least-squares", "train.lr_g": 100.0,
                                              "train.lr_d": 100.0})
-
-
-class ManualClock:
-    """The run's clock, moved only by the test: the watchdog and the redraw cadence follow it, never the
-    machine's speed."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def finished(run, timeout=120.0) -> bool:
@@ -153,11 +141,17 @@ def test_unwatched_run_pauses_then_stops_and_frees_its_models(runs, mnist):
     assert run.wait_until(lambda s: s.state == PAUSED), "an unwatched run kept training"
     clock.advance(598.0)                          # 899 s unwatched
     assert run.wait_idle(passes=2) and run.state == PAUSED and run.trainer is not None
+    last = run.snapshot()
     clock.advance(2.0)
     assert finished(run)
     assert run.state == STOPPED and run.trainer is None
     with pytest.raises(RuntimeError):
         run.checkpoint()
+    snap = run.snapshot()                         # what a returning tab draws: the last state, models gone
+    assert snap.freed and not last.freed and snap.message == IDLE_STOPPED and "freed" in snap.message
+    assert (snap.step, snap.seconds, snap.history) == (last.step, last.seconds, last.history) and snap.seconds > 0
+    assert snap.grid_step == last.step and snap.grid.shape == (242, 242)
+    assert run.timeline_gif()[:3] == b"GIF"
 
 
 def test_heartbeat_keeps_a_watched_run_going(runs, mnist):

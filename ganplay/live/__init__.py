@@ -24,11 +24,11 @@ wakes whoever waits, so tests (and a step button) wait for the worker instead of
 """
 from ganplay.live.lane import METRICS, PROBES, History, Lane, LaneSnapshot, preview_view
 from ganplay.live.registry import RunRegistry, ServerBusy
-from ganplay.live.run import (DIVERGED, ENDED, FAILED, FINISHED, MAX_LANES, PARTS, PAUSED, READY, RUNNING,
-                              STOPPED, RunSnapshot, TrainingRun)
+from ganplay.live.run import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED, READY,
+                              RUNNING, STOPPED, RunSnapshot, TrainingRun)
 
 __all__ = [
-    "DIVERGED", "ENDED", "FAILED", "FINISHED", "MAX_LANES", "METRICS", "PARTS", "PAUSED", "PROBES", "READY",
+    "DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES", "METRICS", "PARTS", "PAUSED", "PROBES", "READY",
     "RUNNING", "STOPPED", "History", "Lane", "LaneSnapshot", "RunRegistry", "RunSnapshot", "ServerBusy",
     "TrainingRun", "preview_view",
 ]

@@ -19,12 +19,12 @@ from ganplay.checkpoint import checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
 from ganplay.images import gif_bytes
 from ganplay.live.lane import Lane
-from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, MAX_LANES, PARTS, PAUSED, READY, RUNNING,
-                                   STOPPED, RunSnapshot)
+from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED,
+                                   READY, RUNNING, STOPPED, RunSnapshot)
 from ganplay.live.worker import WATCH_EVERY_S, RunWorker
 from ganplay.trainer import Trainer
 
-__all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "MAX_LANES", "PARTS", "PAUSED", "READY", "RUNNING", "STOPPED",
+__all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES", "PARTS", "PAUSED", "READY", "RUNNING", "STOPPED",
            "WATCH_EVERY_S", "RunSnapshot", "TrainingRun"]
 
 
@@ -185,10 +185,11 @@ class TrainingRun(RunWorker):
             self.free()
 
     def free(self) -> None:
-        """Drop the models and data (a run nobody will come back to)."""
+        """Drop the models and data (a run nobody will come back to); what the page shows of it stays."""
         with self._model_lock:
-            for lane in self.lanes:
-                lane.trainer = None
+            with self._lock:                   # a snapshot sees every lane freed, or none
+                for lane in self.lanes:
+                    lane.free()
 
     # -- reading ---------------------------------------------------------------------------------------------
     def snapshot(self, with_history: bool = True) -> RunSnapshot:
@@ -197,15 +198,15 @@ class TrainingRun(RunWorker):
             recent = self._recent
             speed = ((recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0])
                      if len(recent) > 1 and recent[-1][0] > recent[0][0] else 0.0)
-            trainer, first = self.trainer, self.lanes[0]
+            first = self.lanes[0]
             lanes = [lane.snapshot(with_history) for lane in self.lanes]
             return RunSnapshot(
-                run_id=self.id, state=self._state, step=trainer.step_count if trainer else first.view_step,
-                max_steps=self.max_steps, seconds=sum(l.trainer.seconds for l in self.lanes if l.trainer),
+                run_id=self.id, state=self._state, step=first.step,
+                max_steps=self.max_steps, seconds=sum(lane.seconds for lane in self.lanes),
                 steps_per_second=speed if self._state == RUNNING else 0.0,
                 history=lanes[0].history, grid=None if first.points else first.view, grid_step=first.view_step,
                 timeline_steps=[s for s, _ in first.frames], message=self._message, config=self.config,
-                lanes=lanes)
+                lanes=lanes, freed=first.trainer is None)
 
     def frame(self, index: int) -> tuple[int, np.ndarray]:
         with self._lock:

@@ -13,6 +13,8 @@ READY, RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED, FAILED = (
 ENDED = (FINISHED, STOPPED, DIVERGED, FAILED)
 PARTS = ("both", "d", "g")
 MAX_LANES = 4
+IDLE_STOPPED = ("Stopped: nobody watched this run for a while, so its models were freed for other runs. Its last "
+                "state is kept below; press Start for a new run.")
 
 
 @dataclass
@@ -30,4 +32,5 @@ class RunSnapshot:
     message: str = ""
     config: RunConfig | None = None
     lanes: list[LaneSnapshot] = field(default_factory=list)
+    freed: bool = False                  # models dropped: no checkpoint or samples, only what is shown
 

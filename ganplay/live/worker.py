@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ganplay.live.lane import Lane
-from ganplay.live.snapshot import DIVERGED, ENDED, FAILED, FINISHED, PAUSED, RUNNING, STOPPED
+from ganplay.live.snapshot import DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, PAUSED, RUNNING, STOPPED
 from ganplay.trainer import StepMetrics, TrainingDiverged
 
 WATCH_EVERY_S = 0.1     # real seconds a waiting worker sleeps between looks at the clock (for the watchdog)
@@ -92,7 +92,7 @@ class RunWorker:
     def _watchdog(self) -> bool:
         idle = self.clock() - self.last_seen
         if idle > self.idle_stop_s:
-            self._end(STOPPED, "Stopped: nobody watched this run for a while.", free=True)
+            self._end(STOPPED, IDLE_STOPPED, free=True)
             return True
         if idle > self.idle_pause_s:
             with self._changed:

@@ -96,8 +96,9 @@ def live_panel() -> None:
     m = st.columns(5)
     last = {k: v[-1] for k, v in snap.history.items() if v}
     m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
-    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}",
-                help=f"G updates per second, training at {r.trainer.precision} on {r.trainer.device}.")
+    trainer = r.trainer                     # None once the watchdog freed the models
+    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}", help="G updates per second" + (
+        f", training at {trainer.precision} on {trainer.device}." if trainer else "."))
     m[2].metric("Training time", f"{snap.seconds:.0f} s")
     m[3].metric("D(x)", f"{last['d_real']:.3f}" if last else "–")
     m[4].metric("D(G(z))", f"{last['d_fake']:.3f}" if last else "–")
@@ -123,13 +124,14 @@ def live_panel() -> None:
         st.plotly_chart(d_outputs_figure(snap.history, LOSSES[snap.config.train.loss].output, height=280),
                         key="d_outputs")
     if not running and snap.step > 0:
-        d = st.columns(3)
+        d = iter(st.columns(3))
         name = f"ganplay-{snap.config.name}-step{snap.step}"
-        d[0].download_button("Checkpoint (.safetensors)", r.checkpoint, f"{name}.safetensors",
-                             on_click="ignore", width="stretch")
-        d[1].download_button("Grid (PNG)", png_bytes(upscale(snap.grid, 2)), f"{name}.png", on_click="ignore",
-                             width="stretch")
-        d[2].download_button("Training GIF", r.timeline_gif, f"{name}.gif", on_click="ignore", width="stretch")
+        if not snap.freed:                  # the checkpoint went with the freed models; the pictures stay
+            next(d).download_button("Checkpoint (.safetensors)", r.checkpoint, f"{name}.safetensors",
+                                    on_click="ignore", width="stretch")
+        next(d).download_button("Grid (PNG)", png_bytes(upscale(snap.grid, 2)), f"{name}.png", on_click="ignore",
+                                width="stretch")
+        next(d).download_button("Training GIF", r.timeline_gif, f"{name}.gif", on_click="ignore", width="stretch")
 
 
 live_panel()
