@@ -21,8 +21,9 @@ PAGE = str(ROOT / "ganplay_app" / "pages" / "toy_lab.py")
 
 @pytest.fixture
 def app(monkeypatch):
-    # A step button waits for its step at most STEP_WAIT_S; a long bound here makes "the click's redraw shows the
-    # step" hold however loaded the machine is (the wait ends as soon as the step is published).
+    # A step button waits for its step at most STEP_WAIT_S (then the page says "Stepping…" and polls); a long
+    # bound here makes "the click's redraw shows the step" hold however loaded the machine is (the wait ends as
+    # soon as the step is published).
     monkeypatch.setattr(run_ui, "STEP_WAIT_S", 50.0)
 
     def make(**query: str) -> AppTest:

@@ -13,8 +13,9 @@ PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "trai
 @pytest.fixture
 def app(mnist_dir, monkeypatch):
     monkeypatch.setenv("GANPLAY_DATA", str(mnist_dir))
-    # A step button waits for its step at most STEP_WAIT_S; a long bound here makes "the click's redraw shows the
-    # step" hold however loaded the machine is (the wait ends as soon as the step is published).
+    # A step button waits for its step at most STEP_WAIT_S (then the page says "Stepping…" and polls); a long
+    # bound here makes "the click's redraw shows the step" hold however loaded the machine is (the wait ends as
+    # soon as the step is published).
     monkeypatch.setattr(run_ui, "STEP_WAIT_S", 50.0)
     made = []
 
@@ -119,6 +120,23 @@ def test_a_tab_returning_after_the_watchdog_freed_its_run_sees_its_last_state(ap
     assert not at.exception and at.session_state["run_id"] != run.id and the_run(at).alive
 
 
+def test_a_step_slower_than_the_click_waits_shows_stepping_until_it_lands(app, monkeypatch):
+    monkeypatch.setattr(run_ui, "STEP_WAIT_S", 0.2)
+    at = app()
+    button(at, "Step once").click().run()        # creates the run and starts its worker, paused
+    rerun_when(at, lambda s: s.step >= 1)
+    assert steps_shown(at) == 1 and run_ui.STEPPING not in [c.value for c in at.caption]
+    run = the_run(at)
+    with run._model_lock:                        # the worker cannot step: a machine too busy for the wait
+        button(at, "Step once").click().run()
+        assert not at.exception, at.exception
+        assert steps_shown(at) == 1 and run_ui.STEPPING in [c.value for c in at.caption]
+        assert at.session_state["run_id"] == run.id and run.steps_pending == 1
+    rerun_when(at, lambda s: s.step >= 2)        # the step lands once the worker can take it
+    assert steps_shown(at) == 2 and run_ui.STEPPING not in [c.value for c in at.caption]
+    assert run.wait_idle(passes=2) and run.snapshot().step == 2 and run.steps_pending == 0
+
+
 def test_live_learning_rate_change_reaches_the_running_model(app):
     at = app()
     button(at, "Start").click().run()
@@ -172,3 +190,24 @@ def test_precision_and_reuse_reach_the_run_and_presets_set_them(app):
     assert (train.precision, train.reuse_fake, train.batch_size) == ("bfloat16", True, 128)
     rerun_when(at, lambda s: s.step >= 1)
     assert "training at bfloat16" in next(m for m in at.metric if m.label == "Steps / s").help
+
+
+def test_a_name_no_registry_has_is_shown_to_the_user_not_raised():
+    def page():
+        import streamlit as st
+
+        from ganplay.live import RunRegistry
+        from ganplay.presets import preset
+        from ganplay_app.run_ui import RunControl
+
+        control = RunControl(RunRegistry(), key="run_id", create=lambda: preset("lectur"))   # a stale name
+        st.button("Start", on_click=control.start)
+        if control.error():
+            st.error(control.error())
+
+    at = AppTest.from_function(page, default_timeout=30)
+    at.run()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "unknown preset 'lectur'" in at.error[0].value and "did you mean 'lecture'" in at.error[0].value
+    assert "run_id" not in at.session_state

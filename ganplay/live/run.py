@@ -138,6 +138,16 @@ class TrainingRun(RunWorker):
     def alive(self) -> bool:
         return self._state not in ENDED
 
+    @property
+    def steps_pending(self) -> int:
+        """Single steps asked for and not yet published (0 once the run ended: they will never come)."""
+        with self._lock:
+            return self._steps_pending()
+
+    def _steps_pending(self) -> int:
+        # called with self._lock held
+        return 0 if self._state in ENDED else self._asked - self._served
+
     # -- waiting (what a test, or a caller that must see a step land, blocks on instead of sleeping) ----------
     def wait_until(self, predicate: Callable[[RunSnapshot], bool], timeout: float = 60.0) -> bool:
         """Block until `predicate(snapshot)` holds, re-checked whenever the run changes. False after `timeout`
@@ -206,7 +216,8 @@ class TrainingRun(RunWorker):
                 steps_per_second=speed if self._state == RUNNING else 0.0,
                 history=lanes[0].history, grid=None if first.points else first.view, grid_step=first.view_step,
                 timeline_steps=[s for s, _ in first.frames], message=self._message, config=self.config,
-                lanes=lanes, freed=first.trainer is None)
+                lanes=lanes, freed=first.trainer is None,
+                steps_pending=self._steps_pending())
 
     def frame(self, index: int) -> tuple[int, np.ndarray]:
         with self._lock:

@@ -33,4 +33,5 @@ class RunSnapshot:
     config: RunConfig | None = None
     lanes: list[LaneSnapshot] = field(default_factory=list)
     freed: bool = False                  # models dropped: no checkpoint or samples, only what is shown
+    steps_pending: int = 0               # single steps asked for, not yet published
 

@@ -13,7 +13,7 @@ from ganplay.images import png_bytes, upscale
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
 from ganplay_app import data_ui, resources
-from ganplay_app.run_ui import RunControl
+from ganplay_app.run_ui import STEPPING, RunControl
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
 st.title("Training a GAN, live")
@@ -84,15 +84,18 @@ if run is None:
     st.stop()
 
 
-@st.fragment(run_every=0.5 if running else (None if state in ENDED else 5.0))
+stepping = control.stepping(run)             # a Step click returned before its step landed: poll until it does
+
+
+@st.fragment(run_every=0.5 if running or stepping else (None if state in ENDED else 5.0))
 def live_panel() -> None:
     r = current_run()
     if r is None:
         return
     r.heartbeat()
     snap = r.snapshot()
-    if snap.state != state:
-        st.rerun()                          # the run changed state: redraw buttons and the refresh rate
+    if snap.state != state or (stepping and not snap.steps_pending):
+        st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     m = st.columns(5)
     last = {k: v[-1] for k, v in snap.history.items() if v}
     m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
@@ -104,6 +107,8 @@ def live_panel() -> None:
     m[4].metric("D(G(z))", f"{last['d_fake']:.3f}" if last else "–")
     if snap.max_steps:
         st.progress(min(snap.step / snap.max_steps, 1.0))
+    if snap.steps_pending:
+        st.caption(STEPPING)
     if snap.state == "diverged":
         st.error(snap.message)
     elif snap.message:
