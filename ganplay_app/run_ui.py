@@ -21,13 +21,23 @@ import streamlit as st
 
 from ganplay.config import ConfigError
 from ganplay.data import DataError
-from ganplay.live import RunRegistry, ServerBusy, TrainingRun
+from ganplay.live import PAUSED, RunRegistry, RunSnapshot, ServerBusy, TrainingRun
 from ganplay.registry import UnknownNameError
 from ganplay.toy import ToyDataError
 
 USER_ERRORS = (ConfigError, DataError, ToyDataError, ServerBusy, UnknownNameError, ValueError)
 STEP_WAIT_S = 1.0          # a Step click waits this long at most for its step; later, the page says STEPPING
 STEPPING = "Stepping… the machine is busy; the step shows here as soon as it is done."
+
+
+def state_label(snap: RunSnapshot) -> str:
+    """What the run is doing, in a word or three. "Paused" only once the worker has acknowledged the pause (what
+    is shown will not move until a button is pressed); the seconds count on with every redraw of the panel."""
+    if snap.state != PAUSED:
+        return snap.state.capitalize()
+    if snap.steps_pending:
+        return "Stepping…"
+    return f"Paused for {snap.state_seconds:.0f} s" if snap.idle else "Pausing…"
 
 
 class RunControl:

@@ -1,4 +1,5 @@
 """The Training page under Streamlit's AppTest, training for real on the MNIST files."""
+import re
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,10 @@ def steps_shown(at):
     return int(metric(at, "Step").split(" / ")[0].replace(",", ""))
 
 
+def run_state(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Run: "))
+
+
 def the_run(at):
     run = resources.run_registry().get(at.session_state["run_id"])
     assert run is not None
@@ -74,6 +79,7 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     paused_at = steps_shown(at)
     assert paused_at == run.snapshot().step
     assert button(at, "Resume").disabled is False and button(at, "Pause").disabled is True
+    assert re.fullmatch(r"Run: \*\*Paused for \d+ s\*\*", run_state(at))      # the worker acknowledged it
     assert run.wait_idle(passes=3)          # three more times the worker looked and stayed paused
     at.run()
     assert steps_shown(at) == paused_at
@@ -88,7 +94,7 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     assert run is the_run(at)
     run.join(60)
     at.run()
-    assert run.state == "stopped" and not run._thread.is_alive()
+    assert run.state == "stopped" and not run._thread.is_alive() and run_state(at) == "Run: **Stopped**"
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Checkpoint (.safetensors)", "Grid (PNG)", "Training GIF"]
 
@@ -131,6 +137,7 @@ def test_a_step_slower_than_the_click_waits_shows_stepping_until_it_lands(app, m
         button(at, "Step once").click().run()
         assert not at.exception, at.exception
         assert steps_shown(at) == 1 and run_ui.STEPPING in [c.value for c in at.caption]
+        assert run_state(at) == "Run: **Stepping…**"
         assert at.session_state["run_id"] == run.id and run.steps_pending == 1
     rerun_when(at, lambda s: s.step >= 2)        # the step lands once the worker can take it
     assert steps_shown(at) == 2 and run_ui.STEPPING not in [c.value for c in at.caption]

@@ -43,6 +43,7 @@ def test_start_pause_step_resume_stop(runs, mnist):
     run.pause()
     assert run.state == PAUSED
     assert run.wait_idle(), "the worker never acknowledged the pause"
+    assert run.snapshot().idle                    # what a page shows as "Paused": the step will not move
     paused_at = run.snapshot().step
     # three more times the worker looked, found the run paused and went back to waiting
     assert run.wait_idle(passes=3) and run.snapshot().step == paused_at, "a paused run kept training"
@@ -50,7 +51,7 @@ def test_start_pause_step_resume_stop(runs, mnist):
     assert run.snapshot().step == paused_at + 1
     assert run.wait_idle(passes=3) and run.snapshot().step == paused_at + 1, "step once took more than one step"
     run.resume()
-    assert run.state == RUNNING
+    assert run.state == RUNNING and not run.snapshot().idle
     assert run.wait_until(lambda s: s.step >= paused_at + 5)
     run.stop()
     assert finished(run)
@@ -142,6 +143,7 @@ def test_unwatched_run_pauses_then_stops_and_frees_its_models(runs, mnist):
     clock.advance(598.0)                          # 899 s unwatched
     assert run.wait_idle(passes=2) and run.state == PAUSED and run.trainer is not None
     last = run.snapshot()
+    assert last.idle and last.state_seconds == 598.0          # paused by the watchdog at 602 s on the clock
     clock.advance(2.0)
     assert finished(run)
     assert run.state == STOPPED and run.trainer is None

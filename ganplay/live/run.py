@@ -53,11 +53,13 @@ class TrainingRun(RunWorker):
         self._requests: deque[str] = deque()   # single steps asked for while paused, oldest first
         self._asked = self._served = 0         # single steps asked for / published, in order
         self._parks = 0                        # times the worker found nothing to do and went back to waiting
+        self._idle = True                      # the worker is waiting with nothing to do (or not started)
         self._exited = False
         self._stale = False                    # trained since the last redraw (worker only)
         self._pending: dict = {}
         self._thread: threading.Thread | None = None
         self._state, self._message = READY, ""
+        self._since = clock()                  # when the state last changed, on the run's clock
         self._recent: list[tuple[float, int]] = []   # (time, step) for the speed estimate
         self.last_seen = clock()
         self.ended_at: float | None = None
@@ -73,7 +75,8 @@ class TrainingRun(RunWorker):
             if self._state in ENDED:
                 return
             self._ensure_worker()
-            self._state, self._message = RUNNING, ""   # a watchdog's "nobody is watching" no longer holds
+            self._set_state(RUNNING, "")       # a watchdog's "nobody is watching" no longer holds
+            self._idle = False
             self.last_seen = self.clock()      # pressing a button is watching
             self._notify()
 
@@ -82,7 +85,7 @@ class TrainingRun(RunWorker):
     def pause(self) -> None:
         with self._changed:
             if self._state == RUNNING:
-                self._state = PAUSED
+                self._set_state(PAUSED)
                 self._notify()
 
     def step_once(self, part: str = "both", wait_s: float | None = 0.0) -> bool:
@@ -96,7 +99,8 @@ class TrainingRun(RunWorker):
             if self._state in ENDED or self._state == RUNNING:
                 return False
             self._ensure_worker()
-            self._state = PAUSED
+            self._set_state(PAUSED)
+            self._idle = False
             self.last_seen = self.clock()
             self._requests.append(part)
             self._asked += 1
@@ -178,6 +182,13 @@ class TrainingRun(RunWorker):
         self.join(max(0.0, deadline - time.monotonic()))
         return not self._thread.is_alive()
 
+    def _set_state(self, state: str, message: str | None = None) -> None:
+        # called with self._lock held
+        if state != self._state:
+            self._state, self._since = state, self.clock()
+        if message is not None:
+            self._message = message
+
     def _notify(self) -> None:
         # called with self._lock held
         self._version += 1
@@ -188,7 +199,7 @@ class TrainingRun(RunWorker):
         with self._changed:
             if self._state in ENDED:
                 return
-            self._state, self._message = state, message
+            self._set_state(state, message)
             self.ended_at = self.clock()
             self._notify()           # wakes the worker, and whoever waits for a step that will not come
         if free:
@@ -217,7 +228,8 @@ class TrainingRun(RunWorker):
                 history=lanes[0].history, grid=None if first.points else first.view, grid_step=first.view_step,
                 timeline_steps=[s for s, _ in first.frames], message=self._message, config=self.config,
                 lanes=lanes, freed=first.trainer is None,
-                steps_pending=self._steps_pending())
+                steps_pending=self._steps_pending(), idle=self._idle,
+                state_seconds=self.clock() - self._since)
 
     def frame(self, index: int) -> tuple[int, np.ndarray]:
         with self._lock:

@@ -34,4 +34,6 @@ class RunSnapshot:
     lanes: list[LaneSnapshot] = field(default_factory=list)
     freed: bool = False                  # models dropped: no checkpoint or samples, only what is shown
     steps_pending: int = 0               # single steps asked for, not yet published
+    idle: bool = True                    # the worker waits with nothing to do: what is shown will not move
+    state_seconds: float = 0.0           # on the run's clock, since the state last changed
 

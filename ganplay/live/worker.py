@@ -31,9 +31,11 @@ class RunWorker:
                     part = self._requests[0] if single else ("both" if self._state == RUNNING else None)
                     if part is None and not self._stale:
                         self._parks += 1
+                        self._idle = True
                         self._notify()
                         self._changed.wait(WATCH_EVERY_S)    # woken by the controls; the timeout lets the
                         continue                             # watchdog read the clock
+                    self._idle = False
                 if part is None:                             # paused between redraws: show where it stopped
                     self._redraw()
                     continue
@@ -97,7 +99,7 @@ class RunWorker:
         if idle > self.idle_pause_s:
             with self._changed:
                 if self._state == RUNNING:
-                    self._state, self._message = PAUSED, "Paused: nobody is watching. Press Resume to go on."
+                    self._set_state(PAUSED, "Paused: nobody is watching. Press Resume to go on.")
                     self._notify()
         return False
 

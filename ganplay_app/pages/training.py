@@ -13,7 +13,7 @@ from ganplay.images import png_bytes, upscale
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
 from ganplay_app import data_ui, resources
-from ganplay_app.run_ui import STEPPING, RunControl
+from ganplay_app.run_ui import STEPPING, RunControl, state_label
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
 st.title("Training a GAN, live")
@@ -96,6 +96,7 @@ def live_panel() -> None:
     snap = r.snapshot()
     if snap.state != state or (stepping and not snap.steps_pending):
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
+    st.caption(f"Run: **{state_label(snap)}**")
     m = st.columns(5)
     last = {k: v[-1] for k, v in snap.history.items() if v}
     m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
