@@ -96,7 +96,6 @@ def live_panel() -> None:
     snap = r.snapshot()
     if snap.state != state or (stepping and not snap.steps_pending):
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
-    st.caption(f"Run: **{state_label(snap)}**")
     m = st.columns(5)
     last = {k: v[-1] for k, v in snap.history.items() if v}
     m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
@@ -106,6 +105,7 @@ def live_panel() -> None:
     m[2].metric("Training time", f"{snap.seconds:.0f} s")
     m[3].metric("D(x)", f"{last['d_real']:.3f}" if last else "–")
     m[4].metric("D(G(z))", f"{last['d_fake']:.3f}" if last else "–")
+    st.caption(f"Run: **{state_label(snap)}**")    # after the tiles: a browser that reads it sees their step
     if snap.max_steps:
         st.progress(min(snap.step / snap.max_steps, 1.0))
     if snap.steps_pending:
