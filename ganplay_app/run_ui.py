@@ -10,8 +10,8 @@ data that cannot be used, a busy server, a name no registry has) is kept under `
 show, never a traceback.
 
 A Step click waits briefly for its step, so the redraw that follows usually shows it. On a busy machine the
-step may take longer: the click returns anyway (a callback that blocks freezes the tab), the page says
-STEPPING and its live fragment polls until `stepping()` turns false, then redraws the whole page once.
+step may take longer: the click returns anyway (a callback that blocks freezes the tab), the page says so
+(`state_label`, or STEPPING) and its live fragment polls until `stepping()` turns false, then redraws the whole page once.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from ganplay.registry import UnknownNameError
 from ganplay.toy import ToyDataError
 
 USER_ERRORS = (ConfigError, DataError, ToyDataError, ServerBusy, UnknownNameError, ValueError)
-STEP_WAIT_S = 1.0          # a Step click waits this long at most for its step; later, the page says STEPPING
+STEP_WAIT_S = 1.0          # a Step click waits this long at most for its step; later, the page says "Stepping…"
 STEPPING = "Stepping… the machine is busy; the step shows here as soon as it is done."
 
 

@@ -13,7 +13,7 @@ from ganplay.images import png_bytes, upscale
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
 from ganplay_app import data_ui, resources
-from ganplay_app.run_ui import STEPPING, RunControl, state_label
+from ganplay_app.run_ui import RunControl, state_label
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
 st.title("Training a GAN, live")
@@ -108,8 +108,6 @@ def live_panel() -> None:
     st.caption(f"Run: **{state_label(snap)}**")    # after the tiles: a browser that reads it sees their step
     if snap.max_steps:
         st.progress(min(snap.step / snap.max_steps, 1.0))
-    if snap.steps_pending:
-        st.caption(STEPPING)
     if snap.state == "diverged":
         st.error(snap.message)
     elif snap.message:

@@ -82,8 +82,8 @@ def test_eight_sessions_the_cap_holds_and_closed_tabs_free_their_runs(browser, s
             wait_until(lambda: press_start(page) == "training", timeout=IDLE_STOP_S + 90, interval=1.0)
             assert page.get_by_role("button", name="Pause").is_enabled()
             visitors.append(page)
-        for page in visitors:
-            page.get_by_role("button", name="Stop").click()
+        for page in visitors:              # the page's Stop, not the toolbar's (shown while a script runs)
+            page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
             settle(page)
 
         # A closed tab that comes back to its freed run sees where it stopped, and no traceback.
