@@ -98,7 +98,7 @@ def test_a_training_run_grows_digits_pauses_and_stops(open_page):
     expect(step_tile.locator('[data-testid="stMetricValue"]')).to_have_text(
         re.compile(rf"^{paused + 1:,}\b"), timeout=60_000)
     assert settled_step(page) == paused + 1, "Step once took more than one step"
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()   # not the toolbar's
     page.get_by_text("Stopped.").wait_for()
     settle(page)
     with page.expect_download() as download:
