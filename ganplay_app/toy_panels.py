@@ -13,6 +13,7 @@ from ganplay.figures.toy import (TOY_COLORS, discriminator_chart, history_chart,
 from ganplay.live import RUNNING, preview_view
 from ganplay.toy import LineView, PlaneView
 from ganplay_app import toy_ui
+from ganplay_app.run_ui import STEPPING
 
 LANE_COLORS = ["#0072B2", "#D55E00", "#009E73", "#7B3294"]
 REFRESH_S = 0.2                      # five redraws a second while training
@@ -137,22 +138,25 @@ def _curves(lanes, stacked: bool = False, width: int = 520, height: int = 240) -
         st.vega_lite_chart(None, with_data(df, spec), key="toy_probe", theme=None)
 
 
-def live_ui(current_run, show: frozenset[str], running: bool, slow: bool) -> None:
-    """The game at 5 redraws a second and the curves once a second (the curves cost the browser most)."""
+def live_ui(current_run, show: frozenset[str], running: bool, slow: bool, stepping: bool = False) -> None:
+    """The game at 5 redraws a second and the curves once a second (the curves cost the browser most).
+    `stepping`: a step button's step has not landed yet, so the game polls until it has."""
     r = current_run()
     lanes = r.snapshot(with_history=False).lanes
     single = len(lanes) == 1
     visible = slow_layers(show) if slow else show
 
-    @st.fragment(run_every=REFRESH_S if running else None)
+    @st.fragment(run_every=REFRESH_S if running or stepping else None)
     def game() -> None:
         r = current_run()
         if r is None:
             return
         r.heartbeat()
         snap = r.snapshot(with_history=False)
-        if (snap.state == RUNNING) != running:
-            st.rerun()                       # started or stopped elsewhere: redraw buttons and refresh rate
+        if (snap.state == RUNNING) != running or (stepping and not snap.steps_pending):
+            st.rerun()                       # started or stopped elsewhere, or the step landed: buttons, refresh
+        if snap.steps_pending:
+            st.caption(STEPPING)
         if snap.message and snap.state != RUNNING:
             (st.error if snap.state == "diverged" else st.info)(snap.message)
         speed = snap.steps_per_second if snap.state == RUNNING else None

@@ -15,6 +15,20 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MNIST_T10K_FILES = ganplay.data.DATASETS["mnist"].splits["t10k"]
 
 
+class ManualClock:
+    """The run's clock, moved only by the test: the watchdog and the redraw cadence follow it, never the
+    machine's speed."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _two_cpu_threads():
     """Same thread count everywhere: CI has 2 cores and bit-exact comparisons depend on the reduction order."""

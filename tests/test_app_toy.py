@@ -21,8 +21,9 @@ PAGE = str(ROOT / "ganplay_app" / "pages" / "toy_lab.py")
 
 @pytest.fixture
 def app(monkeypatch):
-    # A step button waits for its step at most STEP_WAIT_S; a long bound here makes "the click's redraw shows the
-    # step" hold however loaded the machine is (the wait ends as soon as the step is published).
+    # A step button waits for its step at most STEP_WAIT_S (then the page says "Stepping…" and polls); a long
+    # bound here makes "the click's redraw shows the step" hold however loaded the machine is (the wait ends as
+    # soon as the step is published).
     monkeypatch.setattr(run_ui, "STEP_WAIT_S", 50.0)
 
     def make(**query: str) -> AppTest:
@@ -132,6 +133,19 @@ def test_d_step_and_g_step_update_one_network_each(app):
     click(at, "G step")
     assert (run.trainer.step_count, run.trainer.d_updates, run.trainer.g_updates) == (0, 1, 1)
     assert tiles(at, "Iteration") == ["0"] and run is the_run(at)        # the same run went on
+
+
+def test_a_step_slower_than_the_click_waits_says_stepping_until_it_lands(app, monkeypatch):
+    at = click(app(), "D step")
+    run = the_run(at)
+    monkeypatch.setattr(run_ui, "STEP_WAIT_S", 0.2)
+    with run._model_lock:                        # the worker cannot step: a machine too busy for the wait
+        click(at, "G step")
+        assert run_ui.STEPPING in [c.value for c in at.caption] and run.trainer.g_updates == 0
+    assert run.wait_until(lambda s: s.steps_pending == 0), "the step never landed"
+    at.run()
+    assert not at.exception, at.exception
+    assert run.trainer.g_updates == 1 and run_ui.STEPPING not in [c.value for c in at.caption]
 
 
 def test_slow_motion_walks_one_iteration_in_five_phases(app):

@@ -1,10 +1,12 @@
 """The Training page under Streamlit's AppTest, training for real on the MNIST files."""
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from ganplay_app import resources, run_ui
+from tests.conftest import ManualClock
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "training.py")
 
@@ -12,8 +14,9 @@ PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "trai
 @pytest.fixture
 def app(mnist_dir, monkeypatch):
     monkeypatch.setenv("GANPLAY_DATA", str(mnist_dir))
-    # A step button waits for its step at most STEP_WAIT_S; a long bound here makes "the click's redraw shows the
-    # step" hold however loaded the machine is (the wait ends as soon as the step is published).
+    # A step button waits for its step at most STEP_WAIT_S (then the page says "Stepping…" and polls); a long
+    # bound here makes "the click's redraw shows the step" hold however loaded the machine is (the wait ends as
+    # soon as the step is published).
     monkeypatch.setattr(run_ui, "STEP_WAIT_S", 50.0)
     made = []
 
@@ -39,6 +42,10 @@ def metric(at, label):
 
 def steps_shown(at):
     return int(metric(at, "Step").split(" / ")[0].replace(",", ""))
+
+
+def run_state(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Run: "))
 
 
 def the_run(at):
@@ -72,6 +79,7 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     paused_at = steps_shown(at)
     assert paused_at == run.snapshot().step
     assert button(at, "Resume").disabled is False and button(at, "Pause").disabled is True
+    assert re.fullmatch(r"Run: \*\*Paused for \d+ s\*\*", run_state(at))      # the worker acknowledged it
     assert run.wait_idle(passes=3)          # three more times the worker looked and stayed paused
     at.run()
     assert steps_shown(at) == paused_at
@@ -86,9 +94,53 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     assert run is the_run(at)
     run.join(60)
     at.run()
-    assert run.state == "stopped" and not run._thread.is_alive()
+    assert run.state == "stopped" and not run._thread.is_alive() and run_state(at) == "Run: **Stopped**"
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Checkpoint (.safetensors)", "Grid (PNG)", "Training GIF"]
+
+
+def test_a_tab_returning_after_the_watchdog_freed_its_run_sees_its_last_state(app):
+    clock = ManualClock()
+    registry = resources.run_registry()
+    registry.clock = clock                       # every run the page creates times its watchdog by this clock
+    at = app()
+    at.number_input(key="tr_steps").set_value(0)
+    button(at, "Start").click().run()
+    rerun_when(at, lambda s: s.step >= 3)
+    run = the_run(at)
+    clock.advance(registry.idle_stop_s + 1)      # the tab went away: nobody polled for longer than the limit
+    run.join(60)
+    assert run.state == "stopped" and run.trainer is None and registry.get(run.id) is run
+    last = run.snapshot()
+    reloaded = AppTest.from_file(PAGE, default_timeout=60)
+    reloaded.query_params["run"] = run.id        # a reloaded tab re-attaches through the URL
+    for tab in (at, reloaded):
+        tab.run()
+        assert not tab.exception, tab.exception
+        assert steps_shown(tab) == last.step and last.step >= 3
+        assert len(tab.get("plotly_chart")) == 2 and len(tab.get("image")) == 1     # curves and the last grid
+        assert any("nobody watched" in i.value and "freed" in i.value for i in tab.info)
+        assert [b.label for b in tab.get("download_button")] == ["Grid (PNG)", "Training GIF"]  # no checkpoint
+        assert button(tab, "Start").disabled is False and button(tab, "Stop").disabled is True
+    button(at, "Start").click().run()            # a new run, not the freed one
+    assert not at.exception and at.session_state["run_id"] != run.id and the_run(at).alive
+
+
+def test_a_step_slower_than_the_click_waits_shows_stepping_until_it_lands(app, monkeypatch):
+    monkeypatch.setattr(run_ui, "STEP_WAIT_S", 0.2)
+    at = app()
+    button(at, "Step once").click().run()        # creates the run and starts its worker, paused
+    rerun_when(at, lambda s: s.step >= 1)
+    assert steps_shown(at) == 1 and re.fullmatch(r"Run: \*\*(Pausing…|Paused for \d+ s)\*\*", run_state(at))
+    run = the_run(at)
+    with run._model_lock:                        # the worker cannot step: a machine too busy for the wait
+        button(at, "Step once").click().run()
+        assert not at.exception, at.exception
+        assert steps_shown(at) == 1 and run_state(at) == "Run: **Stepping…**"
+        assert at.session_state["run_id"] == run.id and run.steps_pending == 1
+    rerun_when(at, lambda s: s.step >= 2)        # the step lands once the worker can take it
+    assert steps_shown(at) == 2 and run_state(at) != "Run: **Stepping…**"
+    assert run.wait_idle(passes=2) and run.snapshot().step == 2 and run.steps_pending == 0
 
 
 def test_live_learning_rate_change_reaches_the_running_model(app):
@@ -144,3 +196,24 @@ def test_precision_and_reuse_reach_the_run_and_presets_set_them(app):
     assert (train.precision, train.reuse_fake, train.batch_size) == ("bfloat16", True, 128)
     rerun_when(at, lambda s: s.step >= 1)
     assert "training at bfloat16" in next(m for m in at.metric if m.label == "Steps / s").help
+
+
+def test_a_name_no_registry_has_is_shown_to_the_user_not_raised():
+    def page():
+        import streamlit as st
+
+        from ganplay.live import RunRegistry
+        from ganplay.presets import preset
+        from ganplay_app.run_ui import RunControl
+
+        control = RunControl(RunRegistry(), key="run_id", create=lambda: preset("lectur"))   # a stale name
+        st.button("Start", on_click=control.start)
+        if control.error():
+            st.error(control.error())
+
+    at = AppTest.from_function(page, default_timeout=30)
+    at.run()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "unknown preset 'lectur'" in at.error[0].value and "did you mean 'lecture'" in at.error[0].value
+    assert "run_id" not in at.session_state

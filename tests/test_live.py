@@ -3,26 +3,14 @@ import pytest
 import torch
 
 from ganplay.checkpoint import load_checkpoint
-from ganplay.live import DIVERGED, FINISHED, PAUSED, RUNNING, STOPPED, RunRegistry, ServerBusy, TrainingRun
+from ganplay.live import (DIVERGED, FINISHED, IDLE_STOPPED, PAUSED, RUNNING, STOPPED, RunRegistry, ServerBusy,
+                          TrainingRun)
 from ganplay.presets import preset
+from tests.conftest import ManualClock
 
 SMALL = preset("lecture").replace(**{"train.batch_size": 16})
 DIVERGING = preset("mlp-vanilla").replace(**{"train.loss": "least-squares", "train.lr_g": 100.0,
                                              "train.lr_d": 100.0})
-
-
-class ManualClock:
-    """The run's clock, moved only by the test: the watchdog and the redraw cadence follow it, never the
-    machine's speed."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def finished(run, timeout=120.0) -> bool:
@@ -55,6 +43,7 @@ def test_start_pause_step_resume_stop(runs, mnist):
     run.pause()
     assert run.state == PAUSED
     assert run.wait_idle(), "the worker never acknowledged the pause"
+    assert run.snapshot().idle                    # what a page shows as "Paused": the step will not move
     paused_at = run.snapshot().step
     # three more times the worker looked, found the run paused and went back to waiting
     assert run.wait_idle(passes=3) and run.snapshot().step == paused_at, "a paused run kept training"
@@ -62,7 +51,7 @@ def test_start_pause_step_resume_stop(runs, mnist):
     assert run.snapshot().step == paused_at + 1
     assert run.wait_idle(passes=3) and run.snapshot().step == paused_at + 1, "step once took more than one step"
     run.resume()
-    assert run.state == RUNNING
+    assert run.state == RUNNING and not run.snapshot().idle
     assert run.wait_until(lambda s: s.step >= paused_at + 5)
     run.stop()
     assert finished(run)
@@ -153,11 +142,18 @@ def test_unwatched_run_pauses_then_stops_and_frees_its_models(runs, mnist):
     assert run.wait_until(lambda s: s.state == PAUSED), "an unwatched run kept training"
     clock.advance(598.0)                          # 899 s unwatched
     assert run.wait_idle(passes=2) and run.state == PAUSED and run.trainer is not None
+    last = run.snapshot()
+    assert last.idle and last.state_seconds == 598.0          # paused by the watchdog at 602 s on the clock
     clock.advance(2.0)
     assert finished(run)
     assert run.state == STOPPED and run.trainer is None
     with pytest.raises(RuntimeError):
         run.checkpoint()
+    snap = run.snapshot()                         # what a returning tab draws: the last state, models gone
+    assert snap.freed and not last.freed and snap.message == IDLE_STOPPED and "freed" in snap.message
+    assert (snap.step, snap.seconds, snap.history) == (last.step, last.seconds, last.history) and snap.seconds > 0
+    assert snap.grid_step == last.step and snap.grid.shape == (242, 242)
+    assert run.timeline_gif()[:3] == b"GIF"
 
 
 def test_heartbeat_keeps_a_watched_run_going(runs, mnist):

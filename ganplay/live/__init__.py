@@ -13,6 +13,7 @@
     run.wait_until(lambda s: s.step >= 5, timeout=60)    # block until the worker publishes it (no sleeping)
     run.pause(); run.wait_idle()                          # until the worker acknowledged the pause
     TrainingRun(..., clock=fake)                          # every timing decision reads this clock
+    snap.idle, snap.steps_pending, snap.freed             # settled? steps asked for? models dropped (no checkpoint)?
 
 The worker never touches any UI. It publishes a lock-protected snapshot (bounded metric history, the current
 grid as uint8, a thinned timeline of earlier grids; for point data the Toy lab's view of the game and the
@@ -21,14 +22,18 @@ step each in turn, so side-by-side panels advance together. A watchdog pauses a 
 `idle_pause_s` and stops it after `idle_stop_s`, freeing its models, so closed tabs do not train forever.
 Controls and worker meet under one condition variable: each control wakes the worker, each step or state change
 wakes whoever waits, so tests (and a step button) wait for the worker instead of guessing how long it takes.
+A run the watchdog freed keeps its step, curves, grid and timeline, so a tab that comes back can still show them.
+
+Modules: `run` (TrainingRun: controls, waits, reading), `worker` (its thread's loop, publishing, watchdog),
+`snapshot` (state names, RunSnapshot), `lane` (one recipe's Trainer and what it draws), `registry`.
 """
 from ganplay.live.lane import METRICS, PROBES, History, Lane, LaneSnapshot, preview_view
 from ganplay.live.registry import RunRegistry, ServerBusy
-from ganplay.live.run import (DIVERGED, ENDED, FAILED, FINISHED, MAX_LANES, PARTS, PAUSED, READY, RUNNING,
-                              STOPPED, RunSnapshot, TrainingRun)
+from ganplay.live.run import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED, READY,
+                              RUNNING, STOPPED, RunSnapshot, TrainingRun)
 
 __all__ = [
-    "DIVERGED", "ENDED", "FAILED", "FINISHED", "MAX_LANES", "METRICS", "PARTS", "PAUSED", "PROBES", "READY",
+    "DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES", "METRICS", "PARTS", "PAUSED", "PROBES", "READY",
     "RUNNING", "STOPPED", "History", "Lane", "LaneSnapshot", "RunRegistry", "RunSnapshot", "ServerBusy",
     "TrainingRun", "preview_view",
 ]

@@ -69,6 +69,7 @@ class Lane:
         self.probes = History(PROBES, max_points)
         self.frames: list[tuple[int, np.ndarray]] = []
         self.message = ""
+        self._freed_at = (0, 0.0)            # (step, training seconds) when the trainer was dropped
         if self.points:
             dim = config.model.data_shape[0]
             self.real = dataset.sample(REAL_DOTS[dim == 1], torch.Generator().manual_seed(REAL_SEED)).numpy()
@@ -78,6 +79,21 @@ class Lane:
     @property
     def alive(self) -> bool:
         return self.trainer is not None and not self.message
+
+    @property
+    def step(self) -> int:
+        """Iterations trained; still known once the trainer is freed."""
+        return self.trainer.step_count if self.trainer is not None else self._freed_at[0]
+
+    @property
+    def seconds(self) -> float:
+        return self.trainer.seconds if self.trainer is not None else self._freed_at[1]
+
+    def free(self) -> None:
+        """Drop the trainer (models, optimisers, data); keep the step, time, history and pictures for the page."""
+        if self.trainer is not None:
+            self._freed_at = (self.trainer.step_count, self.trainer.seconds)
+            self.trainer = None
 
     def render(self):
         """What the page draws now: the sample grid, or the game on the plane / the line (with its probes)."""

@@ -8,7 +8,7 @@ import time
 from typing import Callable
 
 from ganplay.config import RunConfig
-from ganplay.live.run import STOPPED, TrainingRun
+from ganplay.live.run import IDLE_STOPPED, STOPPED, TrainingRun
 
 
 class ServerBusy(RuntimeError):
@@ -69,7 +69,7 @@ class RunRegistry:
     def _prune(self) -> None:
         for run in self._runs.values():
             if run.alive and run.clock() - run.last_seen > run.idle_stop_s:   # e.g. never started, tab gone
-                run._end(STOPPED, "Stopped: nobody watched this run for a while.", free=True)
+                run._end(STOPPED, IDLE_STOPPED, free=True)
         for run_id, run in list(self._runs.items()):
             if not run.alive and run.ended_at is not None and run.clock() - run.ended_at > self.forget_after_s:
                 run.free()

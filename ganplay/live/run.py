@@ -7,49 +7,28 @@ wait_s=...)`, which the worker wakes, rather than sleeping and hoping it was lon
 """
 from __future__ import annotations
 
-import math
 import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-import torch
 
 from ganplay.checkpoint import checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
 from ganplay.images import gif_bytes
-from ganplay.live.lane import Lane, LaneSnapshot
-from ganplay.trainer import StepMetrics, Trainer, TrainingDiverged
+from ganplay.live.lane import Lane
+from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED,
+                                   READY, RUNNING, STOPPED, RunSnapshot)
+from ganplay.live.worker import WATCH_EVERY_S, RunWorker
+from ganplay.trainer import Trainer
 
-READY, RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED, FAILED = (
-    "ready", "running", "paused", "finished", "stopped", "diverged", "failed")
-ENDED = (FINISHED, STOPPED, DIVERGED, FAILED)
-PARTS = ("both", "d", "g")
-MAX_LANES = 4
-WATCH_EVERY_S = 0.1     # real seconds a waiting worker sleeps between looks at the clock (for the watchdog)
-
-
-@dataclass
-class RunSnapshot:
-    run_id: str
-    state: str
-    step: int
-    max_steps: int | None
-    seconds: float                       # training time (pauses excluded)
-    steps_per_second: float              # over the last few seconds
-    history: dict[str, list[float]]      # "step" and each of METRICS, thinned to a bounded length (first lane)
-    grid: np.ndarray | None              # latest sample grid from the fixed noise, uint8 (first lane, images)
-    grid_step: int
-    timeline_steps: list[int] = field(default_factory=list)
-    message: str = ""
-    config: RunConfig | None = None
-    lanes: list[LaneSnapshot] = field(default_factory=list)
+__all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES", "PARTS", "PAUSED", "READY", "RUNNING", "STOPPED",
+           "WATCH_EVERY_S", "RunSnapshot", "TrainingRun"]
 
 
-class TrainingRun:
+class TrainingRun(RunWorker):
     def __init__(self, config: RunConfig, dataset, *, max_steps: int | None = None,
                  threads: int = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
                  idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | None = "cpu",
@@ -74,11 +53,13 @@ class TrainingRun:
         self._requests: deque[str] = deque()   # single steps asked for while paused, oldest first
         self._asked = self._served = 0         # single steps asked for / published, in order
         self._parks = 0                        # times the worker found nothing to do and went back to waiting
+        self._idle = True                      # the worker is waiting with nothing to do (or not started)
         self._exited = False
         self._stale = False                    # trained since the last redraw (worker only)
         self._pending: dict = {}
         self._thread: threading.Thread | None = None
         self._state, self._message = READY, ""
+        self._since = clock()                  # when the state last changed, on the run's clock
         self._recent: list[tuple[float, int]] = []   # (time, step) for the speed estimate
         self.last_seen = clock()
         self.ended_at: float | None = None
@@ -94,7 +75,8 @@ class TrainingRun:
             if self._state in ENDED:
                 return
             self._ensure_worker()
-            self._state, self._message = RUNNING, ""   # a watchdog's "nobody is watching" no longer holds
+            self._set_state(RUNNING, "")       # a watchdog's "nobody is watching" no longer holds
+            self._idle = False
             self.last_seen = self.clock()      # pressing a button is watching
             self._notify()
 
@@ -103,7 +85,7 @@ class TrainingRun:
     def pause(self) -> None:
         with self._changed:
             if self._state == RUNNING:
-                self._state = PAUSED
+                self._set_state(PAUSED)
                 self._notify()
 
     def step_once(self, part: str = "both", wait_s: float | None = 0.0) -> bool:
@@ -117,7 +99,8 @@ class TrainingRun:
             if self._state in ENDED or self._state == RUNNING:
                 return False
             self._ensure_worker()
-            self._state = PAUSED
+            self._set_state(PAUSED)
+            self._idle = False
             self.last_seen = self.clock()
             self._requests.append(part)
             self._asked += 1
@@ -159,6 +142,16 @@ class TrainingRun:
     def alive(self) -> bool:
         return self._state not in ENDED
 
+    @property
+    def steps_pending(self) -> int:
+        """Single steps asked for and not yet published (0 once the run ended: they will never come)."""
+        with self._lock:
+            return self._steps_pending()
+
+    def _steps_pending(self) -> int:
+        # called with self._lock held
+        return 0 if self._state in ENDED else self._asked - self._served
+
     # -- waiting (what a test, or a caller that must see a step land, blocks on instead of sleeping) ----------
     def wait_until(self, predicate: Callable[[RunSnapshot], bool], timeout: float = 60.0) -> bool:
         """Block until `predicate(snapshot)` holds, re-checked whenever the run changes. False after `timeout`
@@ -189,140 +182,35 @@ class TrainingRun:
         self.join(max(0.0, deadline - time.monotonic()))
         return not self._thread.is_alive()
 
+    def _set_state(self, state: str, message: str | None = None) -> None:
+        # called with self._lock held
+        if state != self._state:
+            self._state, self._since = state, self.clock()
+        if message is not None:
+            self._message = message
+
     def _notify(self) -> None:
         # called with self._lock held
         self._version += 1
         self._changed.notify_all()
 
-    # -- worker ----------------------------------------------------------------------------------------------
-    def _work(self) -> None:
-        torch.set_num_threads(self.threads)   # this thread's pool only
-        last_view = -math.inf
-        try:
-            while not self._watchdog():
-                with self._changed:
-                    if self._state in ENDED:
-                        break
-                    single = bool(self._requests)
-                    part = self._requests[0] if single else ("both" if self._state == RUNNING else None)
-                    if part is None and not self._stale:
-                        self._parks += 1
-                        self._notify()
-                        self._changed.wait(WATCH_EVERY_S)    # woken by the controls; the timeout lets the
-                        continue                             # watchdog read the clock
-                if part is None:                             # paused between redraws: show where it stopped
-                    self._redraw()
-                    continue
-                with self._model_lock:
-                    if self.trainer is None:
-                        break
-                    self._apply_pending()
-                    results = [self._step_lane(lane, part) for lane in self.lanes]
-                    now = self.clock()
-                    step = self.trainer.step_count
-                    done = self.max_steps is not None and step >= self.max_steps
-                    redraw = single or done or now - last_view >= self.grid_every_s
-                    views = self._render_all() if redraw else None
-                    if redraw:
-                        last_view = now
-                    self._stale = not redraw
-                self._publish(results, views, step, now, counted=part == "both", single=single)
-                if not any(lane.alive for lane in self.lanes):
-                    self._end(DIVERGED, self.lanes[0].message or next(l.message for l in self.lanes if l.message))
-                elif done:
-                    self._end(FINISHED, f"Finished {step} steps.")
-        except Exception as err:  # noqa: BLE001 - a worker must report, not vanish
-            self._end(FAILED, f"The run failed: {type(err).__name__}: {err}")
-        finally:
-            with self._changed:
-                self._exited = True
-                self._notify()
-
-    def _render_all(self) -> list:
-        """Every lane's picture now (called with the model lock held); a stopped lane keeps its last one."""
-        return [lane.render() if lane.alive else lane.view for lane in self.lanes]
-
-    def _redraw(self) -> None:
-        self._stale = False
-        with self._model_lock:
-            if self.trainer is None:
-                return
-            views, step = self._render_all(), self.trainer.step_count
-        with self._changed:
-            for lane, view in zip(self.lanes, views):
-                lane.view, lane.view_step = view, lane.trainer.step_count if lane.trainer else step
-            self._notify()
-
-    def _step_lane(self, lane: Lane, part: str) -> StepMetrics | None:
-        """One step of one lane; a lane that diverges keeps its last picture and stops, the others go on."""
-        if not lane.alive:
-            return None
-        t = lane.trainer
-        try:
-            return t.step() if part == "both" else (t.train_d() if part == "d" else t.train_g())
-        except TrainingDiverged as err:
-            lane.message = str(err)
-            lane.view = lane.render()
-            return None
-
-    def _watchdog(self) -> bool:
-        idle = self.clock() - self.last_seen
-        if idle > self.idle_stop_s:
-            self._end(STOPPED, "Stopped: nobody watched this run for a while.", free=True)
-            return True
-        if idle > self.idle_pause_s:
-            with self._changed:
-                if self._state == RUNNING:
-                    self._state, self._message = PAUSED, "Paused: nobody is watching. Press Resume to go on."
-                    self._notify()
-        return False
-
-    def _apply_pending(self) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        if pending:
-            for lane in self.lanes:
-                if lane.trainer is not None:
-                    lane.trainer.set_hyperparameters(**pending)
-
-    def _publish(self, results: list[StepMetrics | None], views: list | None, step: int, now: float,
-                 counted: bool, single: bool) -> None:
-        with self._changed:
-            for i, (lane, metrics) in enumerate(zip(self.lanes, results)):
-                if metrics is not None and counted:
-                    lane.history.add(metrics.step, metrics.to_dict())
-                if views is not None:
-                    lane.view, lane.view_step = views[i], lane.trainer.step_count if lane.trainer else step
-                    if not lane.points and (metrics is not None or not lane.frames):
-                        self._add_frame(lane, lane.view_step, lane.view)
-            self._recent.append((now, step))
-            self._recent = [(t, s) for t, s in self._recent if now - t <= 3.0]
-            if single:
-                self._requests.popleft()
-                self._served += 1
-            self._notify()
-
-    def _add_frame(self, lane: Lane, step: int, grid: np.ndarray) -> None:
-        # Thin the timeline by halves so it always spans the whole run in at most max_frames frames.
-        lane.frames.append((step, grid))
-        if len(lane.frames) > self.max_frames:
-            lane.frames = lane.frames[::2]
 
     def _end(self, state: str, message: str, free: bool = False) -> None:
         with self._changed:
             if self._state in ENDED:
                 return
-            self._state, self._message = state, message
+            self._set_state(state, message)
             self.ended_at = self.clock()
             self._notify()           # wakes the worker, and whoever waits for a step that will not come
         if free:
             self.free()
 
     def free(self) -> None:
-        """Drop the models and data (a run nobody will come back to)."""
+        """Drop the models and data (a run nobody will come back to); what the page shows of it stays."""
         with self._model_lock:
-            for lane in self.lanes:
-                lane.trainer = None
+            with self._lock:                   # a snapshot sees every lane freed, or none
+                for lane in self.lanes:
+                    lane.free()
 
     # -- reading ---------------------------------------------------------------------------------------------
     def snapshot(self, with_history: bool = True) -> RunSnapshot:
@@ -331,15 +219,17 @@ class TrainingRun:
             recent = self._recent
             speed = ((recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0])
                      if len(recent) > 1 and recent[-1][0] > recent[0][0] else 0.0)
-            trainer, first = self.trainer, self.lanes[0]
+            first = self.lanes[0]
             lanes = [lane.snapshot(with_history) for lane in self.lanes]
             return RunSnapshot(
-                run_id=self.id, state=self._state, step=trainer.step_count if trainer else first.view_step,
-                max_steps=self.max_steps, seconds=sum(l.trainer.seconds for l in self.lanes if l.trainer),
+                run_id=self.id, state=self._state, step=first.step,
+                max_steps=self.max_steps, seconds=sum(lane.seconds for lane in self.lanes),
                 steps_per_second=speed if self._state == RUNNING else 0.0,
                 history=lanes[0].history, grid=None if first.points else first.view, grid_step=first.view_step,
                 timeline_steps=[s for s, _ in first.frames], message=self._message, config=self.config,
-                lanes=lanes)
+                lanes=lanes, freed=first.trainer is None,
+                steps_pending=self._steps_pending(), idle=self._idle,
+                state_seconds=self.clock() - self._since)
 
     def frame(self, index: int) -> tuple[int, np.ndarray]:
         with self._lock:

@@ -95,4 +95,4 @@ if run is None:
     toy_panels.preview_ui(toy, show)
     st.stop()
 
-toy_panels.live_ui(current_run, show, running=running, slow=slow)
+toy_panels.live_ui(current_run, show, running=running, slow=slow, stepping=control.stepping(run))

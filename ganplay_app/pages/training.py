@@ -13,7 +13,7 @@ from ganplay.images import png_bytes, upscale
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
 from ganplay_app import data_ui, resources
-from ganplay_app.run_ui import RunControl
+from ganplay_app.run_ui import RunControl, state_label
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
 st.title("Training a GAN, live")
@@ -84,23 +84,28 @@ if run is None:
     st.stop()
 
 
-@st.fragment(run_every=0.5 if running else (None if state in ENDED else 5.0))
+stepping = control.stepping(run)             # a Step click returned before its step landed: poll until it does
+
+
+@st.fragment(run_every=0.5 if running or stepping else (None if state in ENDED else 5.0))
 def live_panel() -> None:
     r = current_run()
     if r is None:
         return
     r.heartbeat()
     snap = r.snapshot()
-    if snap.state != state:
-        st.rerun()                          # the run changed state: redraw buttons and the refresh rate
+    if snap.state != state or (stepping and not snap.steps_pending):
+        st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     m = st.columns(5)
     last = {k: v[-1] for k, v in snap.history.items() if v}
     m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
-    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}",
-                help=f"G updates per second, training at {r.trainer.precision} on {r.trainer.device}.")
+    trainer = r.trainer                     # None once the watchdog freed the models
+    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}", help="G updates per second" + (
+        f", training at {trainer.precision} on {trainer.device}." if trainer else "."))
     m[2].metric("Training time", f"{snap.seconds:.0f} s")
     m[3].metric("D(x)", f"{last['d_real']:.3f}" if last else "–")
     m[4].metric("D(G(z))", f"{last['d_fake']:.3f}" if last else "–")
+    st.caption(f"Run: **{state_label(snap)}**")    # after the tiles: a browser that reads it sees their step
     if snap.max_steps:
         st.progress(min(snap.step / snap.max_steps, 1.0))
     if snap.state == "diverged":
@@ -123,13 +128,14 @@ def live_panel() -> None:
         st.plotly_chart(d_outputs_figure(snap.history, LOSSES[snap.config.train.loss].output, height=280),
                         key="d_outputs")
     if not running and snap.step > 0:
-        d = st.columns(3)
+        d = iter(st.columns(3))
         name = f"ganplay-{snap.config.name}-step{snap.step}"
-        d[0].download_button("Checkpoint (.safetensors)", r.checkpoint, f"{name}.safetensors",
-                             on_click="ignore", width="stretch")
-        d[1].download_button("Grid (PNG)", png_bytes(upscale(snap.grid, 2)), f"{name}.png", on_click="ignore",
-                             width="stretch")
-        d[2].download_button("Training GIF", r.timeline_gif, f"{name}.gif", on_click="ignore", width="stretch")
+        if not snap.freed:                  # the checkpoint went with the freed models; the pictures stay
+            next(d).download_button("Checkpoint (.safetensors)", r.checkpoint, f"{name}.safetensors",
+                                    on_click="ignore", width="stretch")
+        next(d).download_button("Grid (PNG)", png_bytes(upscale(snap.grid, 2)), f"{name}.png", on_click="ignore",
+                                width="stretch")
+        next(d).download_button("Training GIF", r.timeline_gif, f"{name}.gif", on_click="ignore", width="stretch")
 
 
 live_panel()

@@ -5,13 +5,34 @@ import re
 import time
 
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_no_exception, settle, shot
+
+PANEL_REDRAW_MS = 30_000     # a paused run's panel redraws every 5 s; generous for a loaded machine
 
 
 def metric_value(page, label: str) -> str:
     tile = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return tile.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def steps(page) -> int:
+    return int(metric_value(page, "Step").split(" /")[0].replace(",", ""))
+
+
+def settled_step(page) -> int:
+    """The step a paused run shows once its worker has settled: the state label reads Paused (which it does only
+    once the worker acknowledged), and across two more redraws of the panel (its seconds count on) the step
+    stays put."""
+    state = page.get_by_text(re.compile(r"^Run: "))
+    expect(state).to_have_text(re.compile(r"Run: Paused for \d+ s"), timeout=60_000)
+    step = steps(page)            # the tiles are drawn before the label: this is the step it stopped at
+    for _ in range(2):
+        seen = state.inner_text()
+        expect(state).not_to_have_text(seen, timeout=PANEL_REDRAW_MS)
+        assert steps(page) == step, "a paused run kept training"
+    return step
 
 
 def plot_data(page, index: int = 0) -> str:
@@ -63,20 +84,21 @@ def test_a_training_run_grows_digits_pauses_and_stops(open_page):
     page = open_page("training")
     page.get_by_role("button", name="Start").click()
     wait_until(lambda: page.locator('[data-testid="stMetric"]').count() >= 5
-               and int(metric_value(page, "Step").split(" /")[0].replace(",", "")) >= 3)
+               and steps(page) >= 3)
     grid = page.locator('[data-testid="stImage"] img').first
     first_src = grid.get_attribute("src")
-    wait_until(lambda: int(metric_value(page, "Step").split(" /")[0].replace(",", "")) >= 150, timeout=90)
+    wait_until(lambda: steps(page) >= 150, timeout=90)
     wait_until(lambda: grid.get_attribute("src") != first_src)      # the grid refreshes by itself
     shot(page, "training-running")
 
     page.get_by_role("button", name="Pause").click()
-    page.get_by_role("button", name="Resume").wait_for()
-    settle(page)
-    paused = metric_value(page, "Step")
-    page.wait_for_timeout(1500)
-    assert metric_value(page, "Step") == paused
-    page.get_by_role("button", name="Stop").click()
+    paused = settled_step(page)
+    page.get_by_role("button", name="Step once").click()
+    step_tile = page.locator('[data-testid="stMetric"]').filter(has_text="Step").first
+    expect(step_tile.locator('[data-testid="stMetricValue"]')).to_have_text(
+        re.compile(rf"^{paused + 1:,}\b"), timeout=60_000)
+    assert settled_step(page) == paused + 1, "Step once took more than one step"
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()   # not the toolbar's
     page.get_by_text("Stopped.").wait_for()
     settle(page)
     with page.expect_download() as download:

@@ -1,0 +1,39 @@
+"""What a live run looks like from outside: its state names and the consistent copy its readers get."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ganplay.config import RunConfig
+from ganplay.live.lane import LaneSnapshot
+
+READY, RUNNING, PAUSED, FINISHED, STOPPED, DIVERGED, FAILED = (
+    "ready", "running", "paused", "finished", "stopped", "diverged", "failed")
+ENDED = (FINISHED, STOPPED, DIVERGED, FAILED)
+PARTS = ("both", "d", "g")
+MAX_LANES = 4
+IDLE_STOPPED = ("Stopped: nobody watched this run for a while, so its models were freed for other runs. Its last "
+                "state is kept below; press Start for a new run.")
+
+
+@dataclass
+class RunSnapshot:
+    run_id: str
+    state: str
+    step: int
+    max_steps: int | None
+    seconds: float                       # training time (pauses excluded)
+    steps_per_second: float              # over the last few seconds
+    history: dict[str, list[float]]      # "step" and each of METRICS, thinned to a bounded length (first lane)
+    grid: np.ndarray | None              # latest sample grid from the fixed noise, uint8 (first lane, images)
+    grid_step: int
+    timeline_steps: list[int] = field(default_factory=list)
+    message: str = ""
+    config: RunConfig | None = None
+    lanes: list[LaneSnapshot] = field(default_factory=list)
+    freed: bool = False                  # models dropped: no checkpoint or samples, only what is shown
+    steps_pending: int = 0               # single steps asked for, not yet published
+    idle: bool = True                    # the worker waits with nothing to do: what is shown will not move
+    state_seconds: float = 0.0           # on the run's clock, since the state last changed
+

@@ -1,0 +1,135 @@
+"""The worker side of a live run: the loop on the run's thread that steps every lane, redraws, publishes what
+it did under the run's condition variable, and watches for a run nobody watches.
+
+`RunWorker` is the part of `TrainingRun` that only its thread calls; the fields it uses (lanes, the locks,
+the request queue, the clock) are set up in `TrainingRun.__init__`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ganplay.live.lane import Lane
+from ganplay.live.snapshot import DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, PAUSED, RUNNING, STOPPED
+from ganplay.trainer import StepMetrics, TrainingDiverged
+
+WATCH_EVERY_S = 0.1     # real seconds a waiting worker sleeps between looks at the clock (for the watchdog)
+
+
+class RunWorker:
+    def _work(self) -> None:
+        torch.set_num_threads(self.threads)   # this thread's pool only
+        last_view = -math.inf
+        try:
+            while not self._watchdog():
+                with self._changed:
+                    if self._state in ENDED:
+                        break
+                    single = bool(self._requests)
+                    part = self._requests[0] if single else ("both" if self._state == RUNNING else None)
+                    if part is None and not self._stale:
+                        self._parks += 1
+                        self._idle = True
+                        self._notify()
+                        self._changed.wait(WATCH_EVERY_S)    # woken by the controls; the timeout lets the
+                        continue                             # watchdog read the clock
+                    self._idle = False
+                if part is None:                             # paused between redraws: show where it stopped
+                    self._redraw()
+                    continue
+                with self._model_lock:
+                    if self.trainer is None:
+                        break
+                    self._apply_pending()
+                    results = [self._step_lane(lane, part) for lane in self.lanes]
+                    now = self.clock()
+                    step = self.trainer.step_count
+                    done = self.max_steps is not None and step >= self.max_steps
+                    redraw = single or done or now - last_view >= self.grid_every_s
+                    views = self._render_all() if redraw else None
+                    if redraw:
+                        last_view = now
+                    self._stale = not redraw
+                self._publish(results, views, step, now, counted=part == "both", single=single)
+                if not any(lane.alive for lane in self.lanes):
+                    self._end(DIVERGED, self.lanes[0].message or next(l.message for l in self.lanes if l.message))
+                elif done:
+                    self._end(FINISHED, f"Finished {step} steps.")
+        except Exception as err:  # noqa: BLE001 - a worker must report, not vanish
+            self._end(FAILED, f"The run failed: {type(err).__name__}: {err}")
+        finally:
+            with self._changed:
+                self._exited = True
+                self._notify()
+
+    def _render_all(self) -> list:
+        """Every lane's picture now (called with the model lock held); a stopped lane keeps its last one."""
+        return [lane.render() if lane.alive else lane.view for lane in self.lanes]
+
+    def _redraw(self) -> None:
+        self._stale = False
+        with self._model_lock:
+            if self.trainer is None:
+                return
+            views, step = self._render_all(), self.trainer.step_count
+        with self._changed:
+            for lane, view in zip(self.lanes, views):
+                lane.view, lane.view_step = view, lane.trainer.step_count if lane.trainer else step
+            self._notify()
+
+    def _step_lane(self, lane: Lane, part: str) -> StepMetrics | None:
+        """One step of one lane; a lane that diverges keeps its last picture and stops, the others go on."""
+        if not lane.alive:
+            return None
+        t = lane.trainer
+        try:
+            return t.step() if part == "both" else (t.train_d() if part == "d" else t.train_g())
+        except TrainingDiverged as err:
+            lane.message = str(err)
+            lane.view = lane.render()
+            return None
+
+    def _watchdog(self) -> bool:
+        idle = self.clock() - self.last_seen
+        if idle > self.idle_stop_s:
+            self._end(STOPPED, IDLE_STOPPED, free=True)
+            return True
+        if idle > self.idle_pause_s:
+            with self._changed:
+                if self._state == RUNNING:
+                    self._set_state(PAUSED, "Paused: nobody is watching. Press Resume to go on.")
+                    self._notify()
+        return False
+
+    def _apply_pending(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if pending:
+            for lane in self.lanes:
+                if lane.trainer is not None:
+                    lane.trainer.set_hyperparameters(**pending)
+
+    def _publish(self, results: list[StepMetrics | None], views: list | None, step: int, now: float,
+                 counted: bool, single: bool) -> None:
+        with self._changed:
+            for i, (lane, metrics) in enumerate(zip(self.lanes, results)):
+                if metrics is not None and counted:
+                    lane.history.add(metrics.step, metrics.to_dict())
+                if views is not None:
+                    lane.view, lane.view_step = views[i], lane.trainer.step_count if lane.trainer else step
+                    if not lane.points and (metrics is not None or not lane.frames):
+                        self._add_frame(lane, lane.view_step, lane.view)
+            self._recent.append((now, step))
+            self._recent = [(t, s) for t, s in self._recent if now - t <= 3.0]
+            if single:
+                self._requests.popleft()
+                self._served += 1
+            self._notify()
+
+    def _add_frame(self, lane: Lane, step: int, grid: np.ndarray) -> None:
+        # Thin the timeline by halves so it always spans the whole run in at most max_frames frames.
+        lane.frames.append((step, grid))
+        if len(lane.frames) > self.max_frames:
+            lane.frames = lane.frames[::2]
