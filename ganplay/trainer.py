@@ -58,6 +58,12 @@ class StepMetrics:
         return asdict(self)
 
 
+# Where live runs (the app's Training page and Toy lab, ganplay.live) train, whatever accelerator the server has:
+# the run cap and the torch threads each run gets (ganplay.live.registry) are counted in CPU cores. The
+# Training page's "auto (...)" precision label resolves for this device too, so it names what a run will use.
+LIVE_DEVICE = torch.device("cpu")
+
+
 def auto_device() -> torch.device:
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -144,3 +144,18 @@ def test_precision_and_reuse_reach_the_run_and_presets_set_them(app):
     assert (train.precision, train.reuse_fake, train.batch_size) == ("bfloat16", True, 128)
     rerun_when(at, lambda s: s.step >= 1)
     assert "training at bfloat16" in next(m for m in at.metric if m.label == "Steps / s").help
+
+
+def test_auto_precision_label_names_what_a_live_run_uses(app, monkeypatch):
+    """Issue 13: on a machine whose GPU has fast bf16 but whose CPU has not, "auto" means float32 for live runs,
+    which train on the CPU (ganplay.trainer.LIVE_DEVICE); the label must not say what the GPU would pick."""
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": False, "amx_bf16": False})
+    at = app()
+    assert at.radio(key="tr_precision").value == "auto"          # the lecture preset's setting
+    assert at.radio(key="tr_precision").options[0] == "auto (float32)"
+    button(at, "Start").click().run()
+    trainer = the_run(at).trainer
+    assert (trainer.device.type, trainer.precision) == ("cpu", "float32")
