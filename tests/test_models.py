@@ -411,3 +411,61 @@ def test_balanced_labels_cycle_through_the_classes():
     assert balanced_labels(5, 10).dtype == torch.int64
     assert balanced_labels(5, 0) is None                     # unconditional model: no labels
     assert balanced_labels(4, 2, device="meta").device.type == "meta"
+
+
+# -- the one size limit (issue 13): what trains can be saved, loaded and uploaded ---------------------------
+
+def _square_mlps(width: int):
+    from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig
+    return ModelConfig(generator=GeneratorConfig(arch="mlp", hidden=(width, width)),
+                       discriminator=DiscriminatorConfig(arch="mlp", hidden=(width, width)))
+
+
+def test_models_are_refused_at_exactly_the_checkpoint_limit():
+    """The widest model whose checkpoint fits MAX_CHECKPOINT_MB is accepted, one unit wider is refused, with the
+    limit in the message; found by bisection on the meta device, so nothing is allocated."""
+    import ganplay.checkpoint
+    from ganplay.models import MAX_CHECKPOINT_BYTES, MAX_CHECKPOINT_MB, check_size, checkpoint_size_bound
+    assert MAX_CHECKPOINT_BYTES == MAX_CHECKPOINT_MB * 10**6 == ganplay.checkpoint.MAX_BYTES
+    lo, hi = 1, 8192                          # bound(lo) fits, bound(hi) does not
+    assert checkpoint_size_bound(_square_mlps(lo)) <= MAX_CHECKPOINT_BYTES < checkpoint_size_bound(_square_mlps(hi))
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if checkpoint_size_bound(_square_mlps(mid)) <= MAX_CHECKPOINT_BYTES else (lo, mid)
+    check_size(_square_mlps(lo))              # just under: accepted
+    with pytest.raises(ConfigError, match=rf"at most {MAX_CHECKPOINT_MB} MB"):
+        build_models(_square_mlps(hi))        # just over: refused before anything is allocated
+    # the bound by hand: float32 weights and biases of G (100-w-w-784) and D (784-w-w-1), 12 tensors, 64 KiB
+    w = lo
+    params = (100 * w + w + w * w + w + w * 784 + 784) + (784 * w + w + w * w + w + w + 1)
+    assert checkpoint_size_bound(_square_mlps(w)) == 4 * params + 64 * 1024 + 256 * 12
+    assert w == 2439
+
+
+def test_the_old_parameter_cap_no_longer_outruns_the_checkpoint_limit():
+    """30 million parameters per network were accepted before (the cap was 100 million) though their 240 MB
+    checkpoint could not be uploaded (64 MB); now the trainer refuses them first."""
+    import ganplay.checkpoint
+    from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig
+    cfg = ModelConfig(generator=GeneratorConfig(arch="mlp", hidden=(5500, 5500)),
+                      discriminator=DiscriminatorConfig(arch="mlp", hidden=(5500, 5500)))
+    with torch.device("meta"):
+        from ganplay.models import Discriminator, Generator
+        sizes = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
+    assert 30_000_000 < min(sizes) and 4 * sum(sizes) > ganplay.checkpoint.MAX_BYTES
+    with pytest.raises(ConfigError, match="parameters"):
+        build_models(cfg)
+
+
+@pytest.mark.parametrize("name", ["lecture", "lsgan-dcgan", "cdcgan", "mlp-batchnorm", "toy-ring"])
+def test_checkpoint_size_bound_holds_for_real_checkpoints(name):
+    """The bound build_models checks is an upper bound of the real file, and a tight one (header allowance only)."""
+    from ganplay.checkpoint import checkpoint_bytes
+    from ganplay.models import checkpoint_size_bound
+    cfg = preset(name)
+    G, D = build_models(cfg.model, seed=0)
+    record = {"steps": 10**9, "images_seen": 10**12, "seconds": 12345.678, "d_updates": 10**9, "g_updates": 10**9,
+              "dataset": "MNIST · t10k split · 8,000 images", "diverged": None, "device": "cpu", "precision": "float32"}
+    size = len(checkpoint_bytes(cfg, G, D, record=record))
+    bound = checkpoint_size_bound(cfg.model)
+    assert size <= bound < size + 128 * 1024

@@ -118,17 +118,42 @@ def validate(cfg: ModelConfig) -> None:
         raise ConfigError("generator batch-norm eps/momentum, init std or slope out of range")
 
 
-MAX_PARAMETERS = 100_000_000   # per network; the largest preset (lsgan-dcgan's G) has 6.7 million
+# The one size limit, end to end: a model's checkpoint (G and D at float32, with its header) fits in
+# MAX_CHECKPOINT_MB. build_models refuses a bigger model, so whatever can train can also be saved, loaded
+# (ganplay.checkpoint refuses bigger files) and uploaded (the Latent page's uploader takes this size). Decimal
+# MB, because browsers count an upload widget's limit in 1000- or 1024-byte units: 10**6 fits under both.
+# Every preset fits with room to widen it: lsgan-dcgan, the largest, needs about 31 MB.
+MAX_CHECKPOINT_MB = 64
+MAX_CHECKPOINT_BYTES = MAX_CHECKPOINT_MB * 10**6
+_HEADER_BYTES = 64 * 1024          # the checkpoint's config, training record and card: a few KB in practice
+_TENSOR_ENTRY_BYTES = 256          # one tensor's header entry (name, dtype, shape, offsets): about 120 bytes
+
+
+def checkpoint_size_bound(cfg: ModelConfig) -> int:
+    """An upper bound of the bytes a checkpoint of this model takes (G and D at float32, header included),
+    counted on the meta device: nothing is allocated."""
+    validate(cfg)
+    with torch.device("meta"):
+        states = [net.state_dict() for net in (Generator(cfg), Discriminator(cfg))]
+    tensors = [t for state in states for t in state.values()]
+    weights = sum(t.numel() * t.element_size() for t in tensors)
+    return weights + _HEADER_BYTES + _TENSOR_ENTRY_BYTES * len(tensors)
+
+
+def check_size(cfg: ModelConfig) -> None:
+    """Raise ConfigError, naming the limit, for a model whose checkpoint would exceed MAX_CHECKPOINT_MB."""
+    size = checkpoint_size_bound(cfg)
+    if size > MAX_CHECKPOINT_BYTES:
+        with torch.device("meta"):
+            g, d = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
+        raise ConfigError(f"this model is too big: G has {g:,} parameters and D {d:,}, a {size / 10**6:.0f} MB "
+                          f"checkpoint, and ganplay models are at most {MAX_CHECKPOINT_MB} MB (so that every "
+                          f"model can be saved, loaded and uploaded); use fewer or narrower layers")
 
 
 def build_models(cfg: ModelConfig, seed: int | None = None) -> tuple[Generator, Discriminator]:
     """Build (G, D) for a config; with a seed the initial weights are reproducible."""
-    validate(cfg)
-    with torch.device("meta"):         # count first, allocate nothing: a config (or upload) cannot ask for 12 GB
-        sizes = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
-    if max(sizes) > MAX_PARAMETERS:
-        raise ConfigError(f"this model would have {max(sizes):,} parameters in one network; ganplay allows "
-                          f"{MAX_PARAMETERS:,}")
+    check_size(cfg)                    # counted first, allocating nothing: a config (or upload) cannot ask for 12 GB
     if seed is not None:
         torch.manual_seed(seed)
     nets = Generator(cfg), Discriminator(cfg)
