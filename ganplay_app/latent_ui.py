@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import random
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -166,7 +166,7 @@ def _on_upload() -> None:
 
 
 def _randomize() -> None:
-    st.session_state.lt_seed = random.randrange(100_000)
+    st.session_state.lt_seed = secrets.randbelow(100_000)   # no shared RNG state: sessions run in threads
 
 
 def _reset_sliders() -> None:

@@ -469,3 +469,86 @@ def test_checkpoint_size_bound_holds_for_real_checkpoints(name):
     size = len(checkpoint_bytes(cfg, G, D, record=record))
     bound = checkpoint_size_bound(cfg.model)
     assert size <= bound < size + 128 * 1024
+
+
+# -- initial weights come from the caller's generator, never torch's global RNG (issue 13) --------------------
+
+def _weights(nets):
+    return [t.clone() for net in nets for t in net.state_dict().values()]
+
+
+def _another_thread_meddles(monkeypatch):
+    """Make every init call first do what another server thread may do at that moment: seed and draw from torch's
+    global RNG (as the Latent page and build_models used to). Deterministic, unlike a real race."""
+    def meddling(original):
+        def wrapper(*args, **kwargs):
+            torch.manual_seed(1234)
+            torch.rand(3)
+            return original(*args, **kwargs)
+        return wrapper
+    for name in ("kaiming_uniform_", "uniform_", "normal_"):
+        monkeypatch.setattr(nn.init, name, meddling(getattr(nn.init, name)))
+
+
+@pytest.mark.parametrize("name", ["lecture", "dcgan", "mlp-vanilla", "upsample-dcgan", "toy-ring"])
+def test_seeded_weights_ignore_the_global_rng(name, monkeypatch):
+    m = preset(name).model
+    reference = _weights(build_models(m, seed=5))
+    _another_thread_meddles(monkeypatch)
+    assert all(torch.equal(a, b) for a, b in zip(reference, _weights(build_models(m, seed=5))))
+
+
+def test_build_models_leaves_the_global_rng_as_it_was():
+    torch.manual_seed(99)
+    before = torch.get_rng_state()
+    build_models(preset("lecture").model, seed=1)
+    build_models(preset("cdcgan").model)             # unseeded too
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_seeded_weights_repeat_while_a_thread_uses_the_global_rng():
+    import threading
+    m = preset("lecture").model
+    reference = _weights(build_models(m, seed=2))
+    stop = threading.Event()
+
+    def hammer():
+        i = 0
+        while not stop.is_set():
+            torch.manual_seed(i)
+            torch.randn(64)
+            i += 1
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        again = [_weights(build_models(m, seed=2)) for _ in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    assert all(torch.equal(a, b) for run in again for a, b in zip(reference, run))
+
+
+def test_initial_weights_keep_the_recipes_distributions():
+    """torch's defaults where a recipe says nothing: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases
+    (fan_in of a transposed conv: out_channels x k x k, as torch counts it); DCGAN's N(0, 0.02 or 0.2) conv
+    weights and N(1, 0.02) batch-norm scales where init_std is set; batch norm shift 0 and fresh statistics."""
+    G, D = build_models(preset("mlp-vanilla").model, seed=0)
+    first = G.net[0]                                      # Linear(100, 256)
+    bound = 1 / 100 ** 0.5
+    for t in (first.weight, first.bias):
+        assert -bound <= t.min() < -0.9 * bound and 0.9 * bound < t.max() <= bound
+    assert abs(first.weight.std().item() - bound / 3 ** 0.5) < 0.01 * bound
+    Gd, Dd = build_models(preset("dcgan").model, seed=0)
+    std = preset("dcgan").model.generator.init_std
+    convs = [mod for mod in Gd.modules() if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d))]
+    big = max(convs, key=lambda c: c.weight.numel())
+    assert abs(big.weight.std().item() - std) < 0.02 * std and abs(big.weight.mean().item()) < 0.02 * std
+    bns = [mod for mod in (*Gd.modules(), *Dd.modules()) if isinstance(mod, nn.modules.batchnorm._BatchNorm)]
+    assert bns
+    for bn in bns:
+        assert torch.equal(bn.bias, torch.zeros_like(bn.bias)) and torch.equal(bn.running_mean, torch.zeros_like(bn.bias))
+        assert torch.equal(bn.running_var, torch.ones_like(bn.bias)) and bn.num_batches_tracked.item() == 0
+        assert bn.weight.std() > 0 and abs(bn.weight.mean().item() - 1) < 0.02
+    G0, _ = build_models(preset("lecture").model, seed=0)   # no init_std: torch's default, scale 1 exactly
+    bn = next(mod for mod in G0.modules() if isinstance(mod, nn.modules.batchnorm._BatchNorm))
+    assert torch.equal(bn.weight, torch.ones_like(bn.weight))

@@ -13,6 +13,7 @@ discriminator sees the image with one_hot(y) appended (as extra constant channel
 """
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 
 from ganplay.config import ConfigError, ModelConfig
 from ganplay.models import conv, mlp
+from ganplay.models.init import initialise
 from ganplay.registry import Registry
 
 GENERATORS: Registry = Registry("generator architecture", {
@@ -151,13 +153,20 @@ def check_size(cfg: ModelConfig) -> None:
                           f"model can be saved, loaded and uploaded); use fewer or narrower layers")
 
 
-def build_models(cfg: ModelConfig, seed: int | None = None) -> tuple[Generator, Discriminator]:
-    """Build (G, D) for a config; with a seed the initial weights are reproducible."""
+def build_models(cfg: ModelConfig, seed: int | None = None, *,
+                 generator: torch.Generator | None = None) -> tuple[Generator, Discriminator]:
+    """Build (G, D) for a config, their initial weights drawn from `generator`, else from a new generator seeded
+    with `seed` (unseeded: from the OS's entropy). Never touches torch's global RNG, so a seed gives the same
+    weights whatever other threads draw or seed meanwhile."""
     check_size(cfg)                    # counted first, allocating nothing: a config (or upload) cannot ask for 12 GB
-    if seed is not None:
-        torch.manual_seed(seed)
-    nets = Generator(cfg), Discriminator(cfg)
-    for net in nets:
+    if generator is None:
+        generator = torch.Generator().manual_seed(secrets.randbits(63) if seed is None else seed)
+    with torch.device("meta"):         # built without memory (so without the default inits' global draws) ...
+        nets = Generator(cfg), Discriminator(cfg)
+    for net, part in zip(nets, (cfg.generator, cfg.discriminator)):
+        net.to_empty(device="cpu")     # ... then every tensor is set from the caller's generator, G first
+        # init_std is DCGAN's recipe for conv nets; the MLP recipes (seeds 001, 004) use torch's defaults
+        initialise(net, part.init_std if part.arch != "mlp" else 0.0, generator)
         # oneDNN's CPU convolutions are fastest in channels-last layout (bench/throughput.py). Deciding it here,
         # for every net built, keeps a trained net and its reloaded checkpoint on the same kernels: bit-equal.
         if any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in net.modules()):
