@@ -28,11 +28,10 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 from ganplay.config import ConfigError, RunConfig
-from ganplay.models import Discriminator, Generator, build_models
+from ganplay.models import MAX_CHECKPOINT_BYTES, Discriminator, Generator, build_models
 
 FORMAT = "ganplay-checkpoint/1"
-MAX_BYTES = 256 * 1024 * 1024          # refuse anything larger than any ganplay model could be
-_MAX_HEADER = 16 * 1024 * 1024
+MAX_BYTES = MAX_CHECKPOINT_BYTES       # no model ganplay builds has a larger checkpoint (ganplay.models says why)
 
 
 class CheckpointError(ValueError):
@@ -156,12 +155,12 @@ def _read_source(source: str | os.PathLike | bytes) -> bytes:
         if not path.is_file():
             raise CheckpointError(f"{path}: no such checkpoint file")
         if path.stat().st_size > MAX_BYTES:
-            raise CheckpointError(f"{path}: {path.stat().st_size / 2**20:.0f} MB is larger than any ganplay "
-                                  f"checkpoint ({MAX_BYTES // 2**20} MB at most)")
+            raise CheckpointError(f"{path}: {path.stat().st_size / 10**6:.0f} MB is larger than any ganplay "
+                                  f"checkpoint ({MAX_BYTES / 10**6:.0f} MB at most)")
         data = path.read_bytes()
     if len(data) > MAX_BYTES:
-        raise CheckpointError(f"the file is {len(data) / 2**20:.0f} MB, larger than any ganplay checkpoint "
-                              f"({MAX_BYTES // 2**20} MB at most)")
+        raise CheckpointError(f"the file is {len(data) / 10**6:.0f} MB, larger than any ganplay checkpoint "
+                              f"({MAX_BYTES / 10**6:.0f} MB at most)")
     return data
 
 
@@ -169,9 +168,10 @@ def _check_container(data: bytes) -> None:
     """Recognise what the bytes are before handing them to a parser, so the message can say so."""
     if len(data) < 8:
         raise CheckpointError("the file is empty or truncated (too short to be a checkpoint)")
-    # safetensors: an 8-byte little-endian header length, then a JSON header starting with "{"
+    # safetensors: an 8-byte little-endian header length, then a JSON header starting with "{" (the file's
+    # size limit bounds the header too: a model with many small layers has a long one)
     (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len <= min(_MAX_HEADER, len(data) - 8) and data[8:9] == b"{":
+    if header_len <= len(data) - 8 and data[8:9] == b"{":
         return
     if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05") or data[:2] == b"PK":
         raise CheckpointError("this is a pickle / torch.save file; ganplay never unpickles files because that can "

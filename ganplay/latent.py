@@ -150,9 +150,7 @@ def principal_directions(generator: Generator, n_samples: int = 2000, k: int = 1
         means = torch.zeros(generator.num_classes, acts.shape[1]).index_add_(0, y, acts)
         acts = acts - (means / torch.bincount(y, minlength=generator.num_classes)[:, None])[y]
     k = min(k, generator.latent_dim, acts.shape[1], n_samples - 1)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)                     # pca_lowrank's random projection, reproducible
-        _, s, v = torch.pca_lowrank(acts, q=min(k + 10, *acts.shape), center=False, niter=4)
+    _, s, v = _svd_lowrank(acts, min(k + 10, *acts.shape), 4, torch.Generator().manual_seed(seed))
     x = acts @ v[:, :k]                                                              # (N, k)
     explained = s[:k].double().square() / acts.double().square().sum()
     # GANSpace regresses z on x. Here the forward map x ≈ (z - mean) M is fitted instead and inverted: both give
@@ -164,6 +162,22 @@ def principal_directions(generator: Generator, n_samples: int = 2000, k: int = 1
     q = q * torch.sign(torch.diagonal(r))                                            # same sense as W's rows
     directions = q.T.float()
     return PrincipalDirections(directions, explained.float(), (z @ directions.T).std(0))
+
+
+def _svd_lowrank(a: Tensor, q: int, niter: int, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor]:
+    """torch.pca_lowrank(a, q, center=False, niter) (Halko et al. 2009, algorithms 4.4 and 5.1), step for step,
+    but with its random projection drawn from `generator`: torch's draws from the global RNG, which other
+    server threads seed and draw from too. The same seed gives the same result as torch's with manual_seed.
+    a (m, n) -> U (m, q), S (q,), V (n, q)."""
+    tall = a.shape[0] >= a.shape[1]
+    a = a if tall else a.mH                                                          # work on the tall side
+    basis = torch.linalg.qr(a @ torch.randn(a.shape[1], q, dtype=a.dtype, generator=generator)).Q
+    for _ in range(niter):                                                           # subspace iterations
+        basis = torch.linalg.qr(a.mH @ basis).Q
+        basis = torch.linalg.qr(a @ basis).Q
+    u, s, vh = torch.linalg.svd(basis.mH @ a, full_matrices=False)
+    u, v = basis @ u, vh.mH
+    return (u, s, v) if tall else (v, s, u)
 
 
 @torch.inference_mode()

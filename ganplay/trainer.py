@@ -19,6 +19,7 @@ all draw from the trainer's own generator, so a seed repeats a run on the CPU bi
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -55,6 +56,12 @@ class StepMetrics:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# Where live runs (the app's Training page and Toy lab, ganplay.live) train, whatever accelerator the server has:
+# the run cap and the torch threads each run gets (ganplay.live.registry) are counted in CPU cores. The
+# Training page's "auto (...)" precision label resolves for this device too, so it names what a run will use.
+LIVE_DEVICE = torch.device("cpu")
 
 
 def auto_device() -> torch.device:
@@ -179,7 +186,7 @@ class Trainer:
     def set_hyperparameters(self, lr_g: float | None = None, lr_d: float | None = None,
                             d_steps: int | None = None, g_steps: int | None = None) -> None:
         """Change what can change on the fly; the optimisers keep their state. All or nothing: a refused value
-        changes nothing."""
+        changes nothing. `config` follows, so a checkpoint saved afterwards records the values in use."""
         for lr in (lr_g, lr_d):
             if lr is not None and not (math.isfinite(lr) and 0 < lr <= 100):
                 raise ConfigError(f"a learning rate must be a positive number up to 100, got {lr}")
@@ -194,6 +201,9 @@ class Trainer:
             self.d_steps = d_steps
         if g_steps is not None:
             self.g_steps = g_steps
+        lr_now_g, lr_now_d = self.learning_rates
+        self.config = dataclasses.replace(self.config, train=dataclasses.replace(
+            self.config.train, lr_g=lr_now_g, lr_d=lr_now_d, d_steps=self.d_steps, g_steps=self.g_steps))
 
     @property
     def learning_rates(self) -> tuple[float, float]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import random
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,11 +21,11 @@ import streamlit as st
 
 from ganplay.checkpoint import Checkpoint, CheckpointError, load_checkpoint
 from ganplay.latent import INTERPOLATIONS, PrincipalDirections, principal_directions
+from ganplay.models import MAX_CHECKPOINT_MB
 
 REPO_PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 CLASSIFIER_FILE = "classifier.safetensors"
 UPLOAD = "upload"                  # the model key of this session's uploaded checkpoint
-MAX_UPLOAD_MB = 64                 # the largest preset (dcgan-64, with its discriminator) is about 26 MB
 N_DIRECTIONS = 10                  # principal directions computed per model
 N_SLIDERS = 6                      # of which the explorer shows sliders for the first few
 FRAGMENT_THREADS = 1               # torch threads for the page's sections (see ganplay.latent.torch_threads)
@@ -49,10 +49,9 @@ class Upload:
 
 
 def load_upload(data: bytes) -> Checkpoint:
-    """A ganplay checkpoint from uploaded bytes, generator only; raises CheckpointError with the reason.
-    Nothing in the file is executed: load_checkpoint parses safetensors and JSON and never unpickles."""
-    if len(data) > MAX_UPLOAD_MB * 2**20:
-        raise CheckpointError(f"the file is {len(data) / 2**20:.0f} MB; uploads are limited to {MAX_UPLOAD_MB} MB")
+    """A ganplay checkpoint from uploaded bytes, generator only; raises CheckpointError with the reason (a file
+    over MAX_CHECKPOINT_MB among them). Nothing in the file is executed: load_checkpoint parses safetensors and
+    JSON and never unpickles."""
     return _for_viewing(load_checkpoint(data))
 
 
@@ -144,7 +143,7 @@ def model_picker_ui() -> str | None:
     key = st.selectbox("Generator", list(models), key="lt_model", format_func=models.get,
                        placeholder="No generator yet: upload one") if models else None
     st.file_uploader("Upload a checkpoint", type=["safetensors"], key="lt_file", on_change=_on_upload,
-                     max_upload_size=MAX_UPLOAD_MB,
+                     max_upload_size=MAX_CHECKPOINT_MB,       # what any ganplay model's checkpoint fits
                      help="A .safetensors checkpoint saved from the Training page or by `python -m ganplay train`. "
                           "It is parsed as data only: nothing in it is ever executed.")
     if st.session_state.get("lt_upload_error"):
@@ -167,7 +166,7 @@ def _on_upload() -> None:
 
 
 def _randomize() -> None:
-    st.session_state.lt_seed = random.randrange(100_000)
+    st.session_state.lt_seed = secrets.randbelow(100_000)   # no shared RNG state: sessions run in threads
 
 
 def _reset_sliders() -> None:

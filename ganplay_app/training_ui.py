@@ -1,5 +1,6 @@
 """Widgets of the Training page. Each `*_ui()` draws widgets and returns plain values; no tensors here: the
-only call into ganplay.trainer asks which precision "auto" resolves to on this machine, for its menu label.
+only call into ganplay.trainer asks which precision "auto" resolves to on the device live runs train on
+(`LIVE_DEVICE`), for its menu label.
 
 The recipe widgets keep their values in st.session_state under "tr_*" keys. Choosing a preset writes that
 preset's values into those keys, so everything stays editable afterwards.
@@ -13,7 +14,7 @@ import streamlit as st
 from ganplay.config import PRECISIONS, RunConfig
 from ganplay.losses import LOSSES
 from ganplay.presets import PRESETS, preset
-from ganplay.trainer import auto_device, resolve_precision
+from ganplay.trainer import LIVE_DEVICE, resolve_precision
 
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 # Changing the architecture family swaps in the nets of a reference preset (latent size stays the user's).
@@ -82,7 +83,7 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
         steps = s2.number_input("Steps (0 = until you stop)", 0, 1_000_000, value=0, step=500, key="tr_steps",
                                 disabled=locked)
         st.radio("Precision", list(PRECISIONS), key="tr_precision", horizontal=True, disabled=locked,
-                 format_func=lambda p: f"auto ({resolve_precision('auto', auto_device())})" if p == "auto" else p,
+                 format_func=lambda p: f"auto ({resolve_precision('auto', LIVE_DEVICE)})" if p == "auto" else p,
                  help="bfloat16 runs G's and D's forward and backward passes under autocast: on CPUs with "
                       "AVX512-BF16 the DCGANs train 1.5-1.9x faster (bench/README.md); weights and Adam stay float32. "
                       "auto picks bfloat16 where the hardware has fast bf16 kernels (emulated bf16 is slower).")

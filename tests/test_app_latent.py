@@ -176,6 +176,17 @@ def test_a_bad_upload_is_refused_with_a_clear_message(app, kind):
     assert at.selectbox(key="lt_model").options == ["cdcgan · 0 steps", "lecture · 0 steps"]
 
 
+def test_uploads_take_exactly_what_a_checkpoint_may_weigh(app):
+    """Issue 13: one limit. The uploader's limit is the checkpoint limit (not a second number), and a file one
+    byte over it is refused with that limit in the message."""
+    from ganplay.checkpoint import MAX_BYTES
+    from ganplay.models import MAX_CHECKPOINT_MB
+    at = app()
+    assert at.file_uploader(key="lt_file").proto.max_upload_size_mb == MAX_CHECKPOINT_MB == MAX_BYTES // 10**6
+    with pytest.raises(CheckpointError, match=f"{MAX_CHECKPOINT_MB} MB at most"):
+        load_upload(bytes(MAX_BYTES + 1))
+
+
 def test_a_good_upload_is_explored_in_this_session(app):
     at = app()
     at.file_uploader(key="lt_file").set_value(("mine.safetensors", _checkpoint(), "application/octet-stream")).run()

@@ -217,3 +217,18 @@ def test_a_name_no_registry_has_is_shown_to_the_user_not_raised():
     assert not at.exception, at.exception
     assert "unknown preset 'lectur'" in at.error[0].value and "did you mean 'lecture'" in at.error[0].value
     assert "run_id" not in at.session_state
+
+
+def test_auto_precision_label_names_what_a_live_run_uses(app, monkeypatch):
+    """Issue 13: on a machine whose GPU has fast bf16 but whose CPU has not, "auto" means float32 for live runs,
+    which train on the CPU (ganplay.trainer.LIVE_DEVICE); the label must not say what the GPU would pick."""
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: {"avx512_bf16": False, "amx_bf16": False})
+    at = app()
+    assert at.radio(key="tr_precision").value == "auto"          # the lecture preset's setting
+    assert at.radio(key="tr_precision").options[0] == "auto (float32)"
+    button(at, "Start").click().run()
+    trainer = the_run(at).trainer
+    assert (trainer.device.type, trainer.precision) == ("cpu", "float32")

@@ -84,6 +84,22 @@ def test_round_trip_is_bit_exact(mnist, tmp_path, name):
             trainer.discriminator.train()
 
 
+def test_checkpoint_after_live_changes_records_the_values_in_use(mnist, tmp_path):
+    """Issue 13: learning rates and D/G steps changed during a run are what the downloaded checkpoint says."""
+    trainer = trained("lecture", mnist, steps=1)
+    original = trainer.config.train
+    assert (original.lr_g, original.lr_d, original.d_steps, original.g_steps) == (2e-3, 2e-3, 1, 1)
+    trainer.set_hyperparameters(lr_g=1e-3, lr_d=3e-4, d_steps=3, g_steps=2)
+    trainer.step()
+    saved = load_checkpoint(save_checkpoint(tmp_path / "changed.safetensors", trainer)).config
+    assert (saved.train.lr_g, saved.train.lr_d, saved.train.d_steps, saved.train.g_steps) == (1e-3, 3e-4, 3, 2)
+    assert saved.replace(**{"train.lr_g": original.lr_g, "train.lr_d": original.lr_d, "train.d_steps": 1,
+                            "train.g_steps": 1}) == preset("lecture")       # nothing else changed
+    trainer.set_hyperparameters(lr_d=1e-4)                      # None leaves the others as they are now
+    assert load_checkpoint(checkpoint_bytes(trainer.config, trainer.sampler)).config.train.lr_d == 1e-4
+    assert trainer.config.train.lr_g == 1e-3 and trainer.config.train.d_steps == 3
+
+
 def test_loading_bytes_equals_loading_the_path(lecture, lecture_file):
     from_path, from_bytes = load_checkpoint(lecture_file), load_checkpoint(lecture_file.read_bytes())
     assert from_path.config == from_bytes.config and from_path.record == from_bytes.record
@@ -314,6 +330,23 @@ def test_oversize_guard(lecture_file, monkeypatch):
         load_checkpoint(lecture_file)
     with pytest.raises(CheckpointError, match="larger than any ganplay checkpoint"):
         load_checkpoint(lecture_file.read_bytes())
+
+
+def test_size_limit_boundary_on_load(tmp_path):
+    """A file of exactly MAX_BYTES gets past the size check (and is then judged on its contents); one byte more is
+    refused, naming the limit. Sparse files: nothing big is written to disk."""
+    limit = ganplay.checkpoint.MAX_BYTES
+    assert limit == 64 * 10**6
+    at_limit, over = tmp_path / "at.safetensors", tmp_path / "over.safetensors"
+    for path, size in ((at_limit, limit), (over, limit + 1)):
+        with open(path, "wb") as f:
+            f.truncate(size)
+    with pytest.raises(CheckpointError, match="not a safetensors"):
+        load_checkpoint(at_limit)
+    with pytest.raises(CheckpointError, match="larger than any ganplay checkpoint [(]64 MB at most[)]"):
+        load_checkpoint(over)
+    with pytest.raises(CheckpointError, match="64 MB at most"):
+        load_checkpoint(bytes(limit + 1))
 
 
 def test_huge_header_length_is_refused():

@@ -108,6 +108,59 @@ def test_principal_directions_are_deterministic_and_leave_the_model_alone(model)
     assert torch.equal(first.directions, again.directions)
 
 
+def test_principal_directions_never_seed_fork_or_draw_from_the_global_rng(model, monkeypatch):
+    """Issue 13: the Latent page runs in server threads beside training runs; seeding or forking torch's global RNG
+    there would break another thread's "a seed repeats a run". Its random projection has its own generator."""
+    cfg, generator = model
+    reference = latent.principal_directions(generator, n_samples=300, k=4, seed=3, prior=cfg.prior)
+    torch.manual_seed(7)
+    before = torch.get_rng_state()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the global RNG was seeded or forked")
+    monkeypatch.setattr(torch, "manual_seed", refuse)
+    monkeypatch.setattr(torch.random, "manual_seed", refuse)
+    monkeypatch.setattr(torch.random, "fork_rng", refuse)
+    again = latent.principal_directions(generator, n_samples=300, k=4, seed=3, prior=cfg.prior)
+    assert torch.equal(torch.get_rng_state(), before)           # nothing drawn from it either
+    assert all(torch.equal(a, b) for a, b in zip(reference, again))
+
+
+def test_principal_directions_repeat_while_a_thread_uses_the_global_rng():
+    import threading
+    cfg = preset("lecture").model
+    generator = build_models(cfg, seed=0)[0].eval()
+    reference = latent.principal_directions(generator, n_samples=300, k=4, seed=3)
+    stop = threading.Event()
+
+    def hammer():
+        i = 0
+        while not stop.is_set():
+            torch.manual_seed(i)
+            torch.randn(256)
+            i += 1
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        runs = [latent.principal_directions(generator, n_samples=300, k=4, seed=3) for _ in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    assert all(torch.equal(a, b) for run in runs for a, b in zip(reference, run))
+
+
+@pytest.mark.parametrize("shape", [(300, 40), (40, 300)], ids=["tall", "wide"])
+def test_own_lowrank_svd_is_torch_pca_lowrank_with_a_private_generator(shape):
+    """Bit for bit what torch.pca_lowrank(center=False) gives after torch.manual_seed(seed), so the directions
+    the page shows did not change when it stopped seeding the global RNG."""
+    a = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(5)
+        expected = torch.pca_lowrank(a, q=12, center=False, niter=4)
+    got = latent._svd_lowrank(a, 12, 4, torch.Generator().manual_seed(5))
+    assert all(torch.equal(x, y) for x, y in zip(expected, got))
+
+
 def test_principal_directions_find_the_direction_a_linear_layer_stretches():
     """A generator whose first layer is linear and stretches z[5] ten times more than the rest: PC1 must be ±e5."""
     cfg = preset("dcgan").model                        # projection without BN or activation: layer 0 is linear

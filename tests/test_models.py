@@ -411,3 +411,144 @@ def test_balanced_labels_cycle_through_the_classes():
     assert balanced_labels(5, 10).dtype == torch.int64
     assert balanced_labels(5, 0) is None                     # unconditional model: no labels
     assert balanced_labels(4, 2, device="meta").device.type == "meta"
+
+
+# -- the one size limit (issue 13): what trains can be saved, loaded and uploaded ---------------------------
+
+def _square_mlps(width: int):
+    from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig
+    return ModelConfig(generator=GeneratorConfig(arch="mlp", hidden=(width, width)),
+                       discriminator=DiscriminatorConfig(arch="mlp", hidden=(width, width)))
+
+
+def test_models_are_refused_at_exactly_the_checkpoint_limit():
+    """The widest model whose checkpoint fits MAX_CHECKPOINT_MB is accepted, one unit wider is refused, with the
+    limit in the message; found by bisection on the meta device, so nothing is allocated."""
+    import ganplay.checkpoint
+    from ganplay.models import MAX_CHECKPOINT_BYTES, MAX_CHECKPOINT_MB, check_size, checkpoint_size_bound
+    assert MAX_CHECKPOINT_BYTES == MAX_CHECKPOINT_MB * 10**6 == ganplay.checkpoint.MAX_BYTES
+    lo, hi = 1, 8192                          # bound(lo) fits, bound(hi) does not
+    assert checkpoint_size_bound(_square_mlps(lo)) <= MAX_CHECKPOINT_BYTES < checkpoint_size_bound(_square_mlps(hi))
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if checkpoint_size_bound(_square_mlps(mid)) <= MAX_CHECKPOINT_BYTES else (lo, mid)
+    check_size(_square_mlps(lo))              # just under: accepted
+    with pytest.raises(ConfigError, match=rf"at most {MAX_CHECKPOINT_MB} MB"):
+        build_models(_square_mlps(hi))        # just over: refused before anything is allocated
+    # the bound by hand: float32 weights and biases of G (100-w-w-784) and D (784-w-w-1), 12 tensors, 64 KiB
+    w = lo
+    params = (100 * w + w + w * w + w + w * 784 + 784) + (784 * w + w + w * w + w + w + 1)
+    assert checkpoint_size_bound(_square_mlps(w)) == 4 * params + 64 * 1024 + 256 * 12
+    assert w == 2439
+
+
+def test_the_old_parameter_cap_no_longer_outruns_the_checkpoint_limit():
+    """30 million parameters per network were accepted before (the cap was 100 million) though their 240 MB
+    checkpoint could not be uploaded (64 MB); now the trainer refuses them first."""
+    import ganplay.checkpoint
+    from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig
+    cfg = ModelConfig(generator=GeneratorConfig(arch="mlp", hidden=(5500, 5500)),
+                      discriminator=DiscriminatorConfig(arch="mlp", hidden=(5500, 5500)))
+    with torch.device("meta"):
+        from ganplay.models import Discriminator, Generator
+        sizes = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
+    assert 30_000_000 < min(sizes) and 4 * sum(sizes) > ganplay.checkpoint.MAX_BYTES
+    with pytest.raises(ConfigError, match="parameters"):
+        build_models(cfg)
+
+
+@pytest.mark.parametrize("name", ["lecture", "lsgan-dcgan", "cdcgan", "mlp-batchnorm", "toy-ring"])
+def test_checkpoint_size_bound_holds_for_real_checkpoints(name):
+    """The bound build_models checks is an upper bound of the real file, and a tight one (header allowance only)."""
+    from ganplay.checkpoint import checkpoint_bytes
+    from ganplay.models import checkpoint_size_bound
+    cfg = preset(name)
+    G, D = build_models(cfg.model, seed=0)
+    record = {"steps": 10**9, "images_seen": 10**12, "seconds": 12345.678, "d_updates": 10**9, "g_updates": 10**9,
+              "dataset": "MNIST · t10k split · 8,000 images", "diverged": None, "device": "cpu", "precision": "float32"}
+    size = len(checkpoint_bytes(cfg, G, D, record=record))
+    bound = checkpoint_size_bound(cfg.model)
+    assert size <= bound < size + 128 * 1024
+
+
+# -- initial weights come from the caller's generator, never torch's global RNG (issue 13) --------------------
+
+def _weights(nets):
+    return [t.clone() for net in nets for t in net.state_dict().values()]
+
+
+def _another_thread_meddles(monkeypatch):
+    """Make every init call first do what another server thread may do at that moment: seed and draw from torch's
+    global RNG (as the Latent page and build_models used to). Deterministic, unlike a real race."""
+    def meddling(original):
+        def wrapper(*args, **kwargs):
+            torch.manual_seed(1234)
+            torch.rand(3)
+            return original(*args, **kwargs)
+        return wrapper
+    for name in ("kaiming_uniform_", "uniform_", "normal_"):
+        monkeypatch.setattr(nn.init, name, meddling(getattr(nn.init, name)))
+
+
+@pytest.mark.parametrize("name", ["lecture", "dcgan", "mlp-vanilla", "upsample-dcgan", "toy-ring"])
+def test_seeded_weights_ignore_the_global_rng(name, monkeypatch):
+    m = preset(name).model
+    reference = _weights(build_models(m, seed=5))
+    _another_thread_meddles(monkeypatch)
+    assert all(torch.equal(a, b) for a, b in zip(reference, _weights(build_models(m, seed=5))))
+
+
+def test_build_models_leaves_the_global_rng_as_it_was():
+    torch.manual_seed(99)
+    before = torch.get_rng_state()
+    build_models(preset("lecture").model, seed=1)
+    build_models(preset("cdcgan").model)             # unseeded too
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_seeded_weights_repeat_while_a_thread_uses_the_global_rng():
+    import threading
+    m = preset("lecture").model
+    reference = _weights(build_models(m, seed=2))
+    stop = threading.Event()
+
+    def hammer():
+        i = 0
+        while not stop.is_set():
+            torch.manual_seed(i)
+            torch.randn(64)
+            i += 1
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        again = [_weights(build_models(m, seed=2)) for _ in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    assert all(torch.equal(a, b) for run in again for a, b in zip(reference, run))
+
+
+def test_initial_weights_keep_the_recipes_distributions():
+    """torch's defaults where a recipe says nothing: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases
+    (fan_in of a transposed conv: out_channels x k x k, as torch counts it); DCGAN's N(0, 0.02 or 0.2) conv
+    weights and N(1, 0.02) batch-norm scales where init_std is set; batch norm shift 0 and fresh statistics."""
+    G, D = build_models(preset("mlp-vanilla").model, seed=0)
+    first = G.net[0]                                      # Linear(100, 256)
+    bound = 1 / 100 ** 0.5
+    for t in (first.weight, first.bias):
+        assert -bound <= t.min() < -0.9 * bound and 0.9 * bound < t.max() <= bound
+    assert abs(first.weight.std().item() - bound / 3 ** 0.5) < 0.01 * bound
+    Gd, Dd = build_models(preset("dcgan").model, seed=0)
+    std = preset("dcgan").model.generator.init_std
+    convs = [mod for mod in Gd.modules() if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d))]
+    big = max(convs, key=lambda c: c.weight.numel())
+    assert abs(big.weight.std().item() - std) < 0.02 * std and abs(big.weight.mean().item()) < 0.02 * std
+    bns = [mod for mod in (*Gd.modules(), *Dd.modules()) if isinstance(mod, nn.modules.batchnorm._BatchNorm)]
+    assert bns
+    for bn in bns:
+        assert torch.equal(bn.bias, torch.zeros_like(bn.bias)) and torch.equal(bn.running_mean, torch.zeros_like(bn.bias))
+        assert torch.equal(bn.running_var, torch.ones_like(bn.bias)) and bn.num_batches_tracked.item() == 0
+        assert bn.weight.std() > 0 and abs(bn.weight.mean().item() - 1) < 0.02
+    G0, _ = build_models(preset("lecture").model, seed=0)   # no init_std: torch's default, scale 1 exactly
+    bn = next(mod for mod in G0.modules() if isinstance(mod, nn.modules.batchnorm._BatchNorm))
+    assert torch.equal(bn.weight, torch.ones_like(bn.weight))

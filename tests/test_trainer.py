@@ -155,6 +155,8 @@ def test_set_hyperparameters(mnist):
     assert trainer.images_seen - seen == trainer.config.train.batch_size * (3 + 1)   # 3 D batches + 1 G batch
     trainer.set_hyperparameters(lr_d=1e-4)                      # None leaves the others alone
     assert trainer.opt_g.param_groups[0]["lr"] == 1e-3 and trainer.d_steps == 3
+    t = trainer.config.train                                    # the config (what a checkpoint records) follows
+    assert (t.lr_g, t.lr_d, t.d_steps, t.g_steps) == (1e-3, 1e-4, 3, 1)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -175,6 +177,7 @@ def test_refused_set_hyperparameters_changes_nothing(mnist):
     with pytest.raises(ConfigError):
         trainer.set_hyperparameters(lr_g=5e-3, lr_d=-1.0)
     assert trainer.opt_g.param_groups[0]["lr"] == preset("lecture").train.lr_g
+    assert trainer.config == preset("lecture")                  # what a checkpoint would record: unchanged
 
 
 @pytest.mark.parametrize("change, words", [

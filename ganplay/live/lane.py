@@ -12,7 +12,7 @@ from ganplay.config import RunConfig
 from ganplay.images import make_grid
 from ganplay.toy.modes import mode_metrics
 from ganplay.toy.view import EVAL_SAMPLES, line_view, plane_view
-from ganplay.trainer import Trainer
+from ganplay.trainer import LIVE_DEVICE, Trainer
 
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm")
 PROBES = ("modes", "high_quality", "reverse_kl", "jsd")   # point data: measured at each redraw (NaN: not defined)
@@ -127,4 +127,4 @@ class Lane:
 
 def preview_view(config: RunConfig, dataset):
     """What a new run of `config` would draw first (the untrained game), without starting anything."""
-    return Lane(config, dataset, "cpu", 1).view
+    return Lane(config, dataset, LIVE_DEVICE, 1).view

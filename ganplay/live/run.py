@@ -14,6 +14,7 @@ from collections import deque
 from typing import Callable
 
 import numpy as np
+import torch
 
 from ganplay.checkpoint import checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
@@ -22,7 +23,7 @@ from ganplay.live.lane import Lane
 from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED,
                                    READY, RUNNING, STOPPED, RunSnapshot)
 from ganplay.live.worker import WATCH_EVERY_S, RunWorker
-from ganplay.trainer import Trainer
+from ganplay.trainer import LIVE_DEVICE, Trainer
 
 __all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES", "PARTS", "PAUSED", "READY", "RUNNING", "STOPPED",
            "WATCH_EVERY_S", "RunSnapshot", "TrainingRun"]
@@ -31,7 +32,7 @@ __all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES
 class TrainingRun(RunWorker):
     def __init__(self, config: RunConfig, dataset, *, max_steps: int | None = None,
                  threads: int = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
-                 idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | None = "cpu",
+                 idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | torch.device | None = LIVE_DEVICE,
                  compare: list[RunConfig] | tuple[RunConfig, ...] = (),
                  clock: Callable[[], float] = time.monotonic):
         """`compare`: more recipes trained beside `config` on the same data, step for step (side by side).

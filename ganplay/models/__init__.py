@@ -13,6 +13,7 @@ discriminator sees the image with one_hot(y) appended (as extra constant channel
 """
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 
 from ganplay.config import ConfigError, ModelConfig
 from ganplay.models import conv, mlp
+from ganplay.models.init import initialise
 from ganplay.registry import Registry
 
 GENERATORS: Registry = Registry("generator architecture", {
@@ -118,21 +120,53 @@ def validate(cfg: ModelConfig) -> None:
         raise ConfigError("generator batch-norm eps/momentum, init std or slope out of range")
 
 
-MAX_PARAMETERS = 100_000_000   # per network; the largest preset (lsgan-dcgan's G) has 6.7 million
+# The one size limit, end to end: a model's checkpoint (G and D at float32, with its header) fits in
+# MAX_CHECKPOINT_MB. build_models refuses a bigger model, so whatever can train can also be saved, loaded
+# (ganplay.checkpoint refuses bigger files) and uploaded (the Latent page's uploader takes this size). Decimal
+# MB, because browsers count an upload widget's limit in 1000- or 1024-byte units: 10**6 fits under both.
+# Every preset fits with room to widen it: lsgan-dcgan, the largest, needs about 31 MB.
+MAX_CHECKPOINT_MB = 64
+MAX_CHECKPOINT_BYTES = MAX_CHECKPOINT_MB * 10**6
+_HEADER_BYTES = 64 * 1024          # the checkpoint's config, training record and card: a few KB in practice
+_TENSOR_ENTRY_BYTES = 256          # one tensor's header entry (name, dtype, shape, offsets): about 120 bytes
 
 
-def build_models(cfg: ModelConfig, seed: int | None = None) -> tuple[Generator, Discriminator]:
-    """Build (G, D) for a config; with a seed the initial weights are reproducible."""
+def checkpoint_size_bound(cfg: ModelConfig) -> int:
+    """An upper bound of the bytes a checkpoint of this model takes (G and D at float32, header included),
+    counted on the meta device: nothing is allocated."""
     validate(cfg)
-    with torch.device("meta"):         # count first, allocate nothing: a config (or upload) cannot ask for 12 GB
-        sizes = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
-    if max(sizes) > MAX_PARAMETERS:
-        raise ConfigError(f"this model would have {max(sizes):,} parameters in one network; ganplay allows "
-                          f"{MAX_PARAMETERS:,}")
-    if seed is not None:
-        torch.manual_seed(seed)
-    nets = Generator(cfg), Discriminator(cfg)
-    for net in nets:
+    with torch.device("meta"):
+        states = [net.state_dict() for net in (Generator(cfg), Discriminator(cfg))]
+    tensors = [t for state in states for t in state.values()]
+    weights = sum(t.numel() * t.element_size() for t in tensors)
+    return weights + _HEADER_BYTES + _TENSOR_ENTRY_BYTES * len(tensors)
+
+
+def check_size(cfg: ModelConfig) -> None:
+    """Raise ConfigError, naming the limit, for a model whose checkpoint would exceed MAX_CHECKPOINT_MB."""
+    size = checkpoint_size_bound(cfg)
+    if size > MAX_CHECKPOINT_BYTES:
+        with torch.device("meta"):
+            g, d = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
+        raise ConfigError(f"this model is too big: G has {g:,} parameters and D {d:,}, a {size / 10**6:.0f} MB "
+                          f"checkpoint, and ganplay models are at most {MAX_CHECKPOINT_MB} MB (so that every "
+                          f"model can be saved, loaded and uploaded); use fewer or narrower layers")
+
+
+def build_models(cfg: ModelConfig, seed: int | None = None, *,
+                 generator: torch.Generator | None = None) -> tuple[Generator, Discriminator]:
+    """Build (G, D) for a config, their initial weights drawn from `generator`, else from a new generator seeded
+    with `seed` (unseeded: from the OS's entropy). Never touches torch's global RNG, so a seed gives the same
+    weights whatever other threads draw or seed meanwhile."""
+    check_size(cfg)                    # counted first, allocating nothing: a config (or upload) cannot ask for 12 GB
+    if generator is None:
+        generator = torch.Generator().manual_seed(secrets.randbits(63) if seed is None else seed)
+    with torch.device("meta"):         # built without memory (so without the default inits' global draws) ...
+        nets = Generator(cfg), Discriminator(cfg)
+    for net, part in zip(nets, (cfg.generator, cfg.discriminator)):
+        net.to_empty(device="cpu")     # ... then every tensor is set from the caller's generator, G first
+        # init_std is DCGAN's recipe for conv nets; the MLP recipes (seeds 001, 004) use torch's defaults
+        initialise(net, part.init_std if part.arch != "mlp" else 0.0, generator)
         # oneDNN's CPU convolutions are fastest in channels-last layout (bench/throughput.py). Deciding it here,
         # for every net built, keeps a trained net and its reloaded checkpoint on the same kernels: bit-equal.
         if any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in net.modules()):

@@ -6,6 +6,7 @@ Generators project z to a small feature map and grow it to the image size:
 - "upsample": nearest 2x upsampling + 3x3 convolution per block, then a 3x3 output convolution (seed 003).
 Discriminators shrink the image with strided convolutions ("strided") or convolution + max-pool ("pool"),
 then end in fc layers ("linear" head) or one convolution covering the last map ("conv" head).
+Weights, DCGAN's N(0, init_std) among them, are set by `ganplay.models.init` from the caller's generator.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def deconv_generator(cfg: ModelConfig, in_features: int) -> nn.Module:
         bn = nn.BatchNorm2d(c_out, eps=g.bn_eps, momentum=g.bn_momentum) if g.batchnorm else None
         layers += _norm_act(g, conv, bn)
     layers += [nn.ConvTranspose2d(widths[-1], cfg.channels, 4, 2, 1, bias=g.bias), nn.Tanh()]
-    return _init(nn.Sequential(*layers), g.init_std)
+    return nn.Sequential(*layers)
 
 
 def upsample_generator(cfg: ModelConfig, in_features: int) -> nn.Module:
@@ -70,7 +71,7 @@ def upsample_generator(cfg: ModelConfig, in_features: int) -> nn.Module:
         bn = nn.BatchNorm2d(c_out, eps=g.bn_eps, momentum=g.bn_momentum) if g.batchnorm else None
         layers += [nn.Upsample(scale_factor=2, mode="nearest")] + _norm_act(g, conv, bn)
     layers += [nn.Conv2d(widths[-1], cfg.channels, 3, 1, 1, bias=True), nn.Tanh()]
-    return _init(nn.Sequential(*layers), g.init_std)
+    return nn.Sequential(*layers)
 
 
 def conv_discriminator(cfg: ModelConfig, in_channels: int) -> nn.Module:
@@ -100,16 +101,5 @@ def conv_discriminator(cfg: ModelConfig, in_channels: int) -> nn.Module:
         layers += [nn.Flatten(), *discriminator_head(cfg, c_in * size * size, d.fc)]
     else:
         raise ConfigError(f"discriminator head must be 'linear' or 'conv', got {d.head!r}")
-    return _init(nn.Sequential(*layers), d.init_std)
+    return nn.Sequential(*layers)
 
-
-def _init(net: nn.Sequential, std: float) -> nn.Sequential:
-    """DCGAN-style init when std > 0: conv weights ~ N(0, std), BN scale ~ N(1, 0.02), BN shift 0."""
-    if std > 0:
-        for m in net.modules():
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-                nn.init.normal_(m.weight, 0.0, std)
-            elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
-                nn.init.normal_(m.weight, 1.0, 0.02)
-                nn.init.zeros_(m.bias)
-    return net
