@@ -32,7 +32,7 @@ class ImageDataset:
     title: str                     # "MNIST"
     split: str                     # files used: "train", "t10k" or "train+t10k"
     part: str                      # "train" | "holdout" | "all"
-    images: torch.Tensor = field(repr=False)   # (N, H, W) uint8, contiguous
+    images: torch.Tensor = field(repr=False)   # (N, H, W) uint8 for grey, (N, 3, H, W) for RGB; contiguous
     labels: torch.Tensor = field(repr=False)   # (N,) int64
     source: Path
     class_names: tuple[str, ...]
@@ -43,6 +43,11 @@ class ImageDataset:
     @property
     def image_size(self) -> int:
         return self.images.shape[-1]
+
+    @property
+    def channels(self) -> int:
+        """1 for grey images stored (N, H, W), else C of (N, C, H, W)."""
+        return 1 if self.images.ndim == 3 else self.images.shape[1]
 
     def describe(self) -> str:
         """One line for the UI, saying which split and part is in use."""
