@@ -212,6 +212,14 @@ def holds_image_files(folder: str | os.PathLike) -> bool:
         return False
 
 
+def preview_grid(data: ImageDataset, n: int = 16):
+    """The first n images tiled 8 to a row: uint8 (H, W) for grey, (H, W, 3) for RGB (ganplay.images.make_grid)."""
+    from ganplay.data.source import images_to_unit
+    from ganplay.images import make_grid
+
+    return make_grid(images_to_unit(data.images[:n]), nrow=8)
+
+
 def fit_config(config, data: ImageDataset):
     """`config` set to train on `data`: its channels, train.dataset "folder"; the classes stay the preset's."""
     return config.replace(**{"model.channels": data.channels, "train.dataset": FOLDER_DATASET})
