@@ -1,10 +1,12 @@
 """Your own images (ganplay.data.folder, ganplay.data.archive): real image files written with Pillow into tmp
 folders, loaded, trained on through the one Trainer, and through the command line; zips checked before unpacking.
 """
+import dataclasses
 import io
 import stat
 import tempfile
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +15,8 @@ from PIL import Image
 
 from ganplay.checkpoint import load_checkpoint, save_checkpoint
 from ganplay.config import ConfigError
-from ganplay.data import (DataError, ImageSource, data_source, extract_zip, fit_config, holds_image_files,
-                          images_to_unit, load_image_folder, load_image_zip)
+from ganplay.data import (DataError, ImageDataset, ImageSource, data_source, extract_zip, fit_config,
+                          holds_image_files, images_to_unit, load_data, load_image_folder, load_image_zip)
 from ganplay.evaluate import digit_judge_refusal, evaluate
 from ganplay.presets import preset
 from ganplay.trainer import Trainer
@@ -289,3 +291,18 @@ def test_a_zip_over_the_upload_limit_or_not_a_zip_is_refused(tmp_path):
     with pytest.raises(DataError, match="holds no PNG, JPEG or WebP images"):
         load_image_zip(make_zip([("readme.txt", b"hi")]), 28, title="notes.zip")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_rgb_image_dataset_pads_to_32_and_scales_to_64_like_grey_mnist():
+    images = torch.randint(0, 256, (2, 3, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    ds = ImageDataset("x", "X", "t10k", "all", images, torch.zeros(2, dtype=torch.int64), Path("."), ())
+    padded = ds.resized(32).images
+    assert padded.shape == (2, 3, 32, 32) and torch.equal(padded[:, :, 2:30, 2:30], images)
+    assert padded[:, :, :2].sum() == 0 and ds.resized(64).images.shape == (2, 3, 64, 64)
+    flat = dataclasses.replace(ds, images=torch.full((1, 3, 28, 28), 77, dtype=torch.uint8))
+    assert flat.resized(64).images.unique().tolist() == [77]
+
+
+def test_a_config_trained_on_your_own_images_asks_for_their_folder():
+    with pytest.raises(DataError, match="trained on your own images .* --data DIR"):
+        load_data("folder")

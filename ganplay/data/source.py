@@ -102,11 +102,14 @@ def load_data(name: str, root=None):
     from disk (`load_dataset`, which looks in `root`, $GANPLAY_DATA, ./data/<name>). Any other name raises
     UnknownNameError listing both registries' names, as `train.dataset` accepts either."""
     from ganplay.data.dataset import load_dataset
-    from ganplay.data.registry import DATASETS
+    from ganplay.data.registry import DATASETS, DataError
     from ganplay.toy import TOYS
 
     if name in TOYS:
         return TOYS[name]
+    if name == "folder":      # ganplay.data.folder.FOLDER_DATASET: what a model trained on your own images says
+        raise DataError("this config trained on your own images (train.dataset = folder): give their folder, "
+                        "e.g. `python -m ganplay train --data DIR` with DIR holding the PNG/JPEG/WebP files")
     if name not in DATASETS:
         raise UnknownNameError("dataset", name, [*DATASETS, *TOYS])
     return load_dataset(name, root)
