@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ganplay.data import (FOLDER_DATASET, MAX_DATASET_BYTES, MAX_ZIP_BYTES, MAX_ZIP_FILES, MAX_ZIP_UNPACKED_BYTES,
-                          DataError, fit_config, load_image_folder, load_image_zip)
+                          DataError, FolderImages, fit_config, load_image_folder, load_image_zip)
 from ganplay.data.folder import preview_grid
 from ganplay.images import upscale
 
@@ -33,7 +33,7 @@ def limits_text() -> str:
             f"top folder) are unlabelled, one subfolder per class makes labels.")
 
 
-def own_images_ui(size: int, locked: bool) -> object | None:
+def own_images_ui(size: int, locked: bool) -> FolderImages | None:
     """Where the images come from, the loaded set's description and a few of its images. None until loaded."""
     ss = st.session_state
     how = st.radio("Where are your images?", SOURCES, key="own_how", horizontal=True, disabled=locked)
