@@ -25,7 +25,8 @@ import torch
 
 from ganplay.checkpoint import CheckpointError, load_checkpoint, save_checkpoint, write_atomic
 from ganplay.config import ConfigError
-from ganplay.data import DATASETS, DataError, get_spec, load_data, synthetic_images
+from ganplay.data import (DATASETS, DataError, fit_config, get_spec, holds_image_files, load_data,
+                          load_image_folder, synthetic_images)
 from ganplay.images import make_grid, png_bytes, upscale
 from ganplay.presets import PRESETS, preset
 from ganplay.registry import UnknownNameError
@@ -70,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help=f"generator steps (default 1000; {DRY_RUN_STEPS} with --dry-run)")
     length.add_argument("--seconds", type=float, help="train for this many seconds instead")
-    p.add_argument("--data", help="data folder (default: $GANPLAY_DATA, then ./data/<dataset>)")
+    p.add_argument("--data", help="data folder: IDX files (default: $GANPLAY_DATA, then ./data/<dataset>), or "
+                                  "your own PNG/JPEG/WebP images, one subfolder per class if labelled")
     p.add_argument("--dataset", choices=sorted(DATASETS) + list(TOYS),
                    help="dataset, images or toy points (default: the preset's)")
     p.add_argument("--seed", type=int, help="random seed (default: the preset's)")
@@ -150,6 +152,9 @@ def _train(args) -> int:
     cfg = cfg.with_overrides(args.set)
     if args.dry_run and cfg.train.dataset not in TOYS:   # toys need no files: they train on themselves
         data = synthetic_images(class_names=get_spec(cfg.train.dataset).class_names)
+    elif args.data and cfg.train.dataset not in TOYS and holds_image_files(args.data):
+        data = load_image_folder(args.data, cfg.model.image_size)     # your own images: no IDX files there
+        cfg = fit_config(cfg, data)
     else:
         data = load_data(cfg.train.dataset, args.data)
     trainer = Trainer(cfg, data, device)

@@ -4,6 +4,10 @@
     python -m ganplay eval runs/lecture.safetensors --n 1000 [--json] [--device cuda]
     python -m ganplay card runs/lecture.safetensors --title "..." --command "python -m ganplay train ..."
     python -m ganplay classifier train --epochs 6
+
+The judge knows grey MNIST digits only: `eval` and `card` of a generator trained on anything else (Fashion-MNIST,
+toy points, your own images) or making colour images print one "error: ... no digit scores: the digit judge only
+knows MNIST digits ..." line, score nothing and exit with status 2, like every other error a user can fix.
 """
 from __future__ import annotations
 
@@ -55,10 +59,12 @@ def _mnist_generator(args, device: str | torch.device = "cpu"):
     if not 2 <= args.n <= MAX_N:
         raise ConfigError(f"--n must be between 2 and {MAX_N} (two disjoint real sets of n come from the "
                           f"2,000-digit holdout)")
+    from ganplay.evaluate import digit_judge_refusal
+
     ckpt = load_checkpoint(args.checkpoint, device)
-    if ckpt.config.train.dataset != "mnist":
-        raise CheckpointError(f"{args.checkpoint}: the classifier knows MNIST digits only; this generator was "
-                              f"trained on {ckpt.config.train.dataset}")
+    refusal = digit_judge_refusal(ckpt.config)
+    if refusal:
+        raise CheckpointError(f"{args.checkpoint}: {refusal}")
     return ckpt
 
 

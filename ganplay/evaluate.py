@@ -224,13 +224,25 @@ def evaluate(source: str | os.PathLike | Checkpoint | Sampler, n: int = 1000, se
     return replace(report, recognizable=is_recognizable(report))
 
 
+def digit_judge_refusal(config) -> str | None:
+    """Why the digit classifier cannot judge a generator with this RunConfig, or None when it can: it knows
+    grey MNIST digits only, so anything trained on other data, or making colour images, gets no digit scores."""
+    model, dataset = config.model, config.train.dataset
+    if dataset == "mnist" and not model.is_points and model.channels == 1:
+        return None
+    what = ("your own images (a folder or zip)" if dataset == "folder" else dataset) + (
+        f", {model.channels}-channel colour images" if model.channels != 1 and not model.is_points else "")
+    return (f"no digit scores: the digit judge only knows MNIST digits and this generator was trained on {what}; "
+            f"scoring its samples as digits would mean nothing")
+
+
 def _as_sampler(source) -> Sampler:
     if isinstance(source, (str, os.PathLike, bytes)):
         source = load_checkpoint(source)
     if isinstance(source, Checkpoint):
-        if source.config.train.dataset != "mnist":
-            raise ValueError(f"the classifier knows MNIST digits only; this generator was trained on "
-                             f"{source.config.train.dataset}")
+        refusal = digit_judge_refusal(source.config)
+        if refusal:
+            raise ValueError(refusal)
         return generator_sampler(source.generator, source.config.model)
     if callable(source):
         return source

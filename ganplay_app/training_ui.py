@@ -52,7 +52,8 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
         load_preset_into_state("lecture")
     ss = st.session_state
     dataset = st.selectbox("Dataset", datasets, key="tr_dataset", disabled=locked,
-                           format_func={"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}.get)
+                           format_func={"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
+                                        "folder": "Your own images"}.get)
     st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=_on_preset_change, disabled=locked,
                  format_func=lambda n: f"{n}  ·  {PRESETS[n].source.split(' ')[0]}",
                  help="The seed articles' recipes by name; `lecture` is tuned for a quick demo.")

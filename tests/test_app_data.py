@@ -166,7 +166,7 @@ def test_fashion_only_trains_on_it_and_offers_mnist_in_an_expander(nowhere, mnis
     for name in T10K:
         shutil.copy(mnist_dir / name, fashion / name)
     at = training_page()
-    assert at.selectbox(key="tr_dataset").options == ["Fashion-MNIST"]
+    assert at.selectbox(key="tr_dataset").options == ["Fashion-MNIST", "Your own images"]
     assert not at.warning and not at.error
     more = next(e for e in at.sidebar.expander if e.label == "Get more datasets")
     assert "**MNIST** is not on this machine." in [m.value for m in more.markdown]
@@ -176,7 +176,7 @@ def test_fashion_only_trains_on_it_and_offers_mnist_in_an_expander(nowhere, mnis
 
     button(at, "Download MNIST").click().run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="tr_dataset").options == ["MNIST", "Fashion-MNIST"]
+    assert at.selectbox(key="tr_dataset").options == ["MNIST", "Fashion-MNIST", "Your own images"]
     assert at.selectbox(key="tr_dataset").value == "mnist"             # the new dataset is selected
     assert not [e for e in at.sidebar.expander if e.label == "Get more datasets"]
 

@@ -190,7 +190,8 @@ def test_points_sample_as_csv_and_the_classifier_refuses_them(toy_dry_run, tmp_p
     lines = csv.read_text().splitlines()
     assert lines[0] == "x" and len(lines) == 8 and all(float(v) == float(v) for v in lines[1:])
     line = assert_user_error(ganplay("eval", str(checkpoint), "--n", "10"))
-    assert line.endswith("the classifier knows MNIST digits only; this generator was trained on bimodal-1d")
+    assert line.endswith("no digit scores: the digit judge only knows MNIST digits and this generator was trained "
+                         "on bimodal-1d; scoring its samples as digits would mean nothing")
 
 
 def on_a_terminal(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:

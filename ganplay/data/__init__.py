@@ -13,11 +13,13 @@ one IDX file (.gz or raw) strictly; `load_dataset` loads every split it finds in
 Every problem a user can fix (missing, damaged or partial files) raises `DataError`, whose message names
 the file and says what to do. Fetching files is `ganplay.download`.
 
-The parts: `registry` (DATASETS, DatasetSpec, DataError), `idx` (read_idx), `locate` (find_data_dir) and
-`dataset` (ImageDataset, the holdout, load_dataset) and `source` (the batches a trainer draws, from images or
-from a toy distribution of points). Import everything from `ganplay.data` itself.
+The parts: `registry` (DATASETS, DatasetSpec, DataError), `idx` (read_idx), `locate` (find_data_dir),
+`dataset` (ImageDataset, the holdout, load_dataset), `folder` and `archive` (your own images: a folder, or a zip
+upload, of PNG/JPEG/WebP files) and `source` (the batches a trainer draws, from images or from a toy
+distribution of points). Import everything from `ganplay.data` itself.
 """
 
+from ganplay.data.archive import MAX_ZIP_BYTES, MAX_ZIP_FILES, MAX_ZIP_UNPACKED_BYTES, extract_zip, load_image_zip
 from ganplay.data.dataset import (
     HOLDOUT_SEED,
     HOLDOUT_SIZE,
@@ -26,6 +28,14 @@ from ganplay.data.dataset import (
     ImageDataset,
     holdout_indices,
     load_dataset,
+)
+from ganplay.data.folder import (
+    FOLDER_DATASET,
+    MAX_DATASET_BYTES,
+    FolderImages,
+    fit_config,
+    holds_image_files,
+    load_image_folder,
 )
 from ganplay.data.idx import _IDX_CACHE, MAX_IDX_BYTES, read_idx
 from ganplay.data.locate import DATA_ENV_VAR, default_data_dir, download_dir, find_data_dir
@@ -38,4 +48,6 @@ __all__ = [
     "data_source", "images_to_unit", "load_data", "HOLDOUT_SEED", "HOLDOUT_SIZE", "ImageDataset",
     "MAX_IDX_BYTES", "NATIVE_SIZE", "SUPPORTED_SIZES", "default_data_dir", "find_data_dir", "get_spec",
     "holdout_indices", "load_dataset", "read_idx", "download_dir", "SyntheticImages", "synthetic_images",
+    "FOLDER_DATASET", "MAX_DATASET_BYTES", "FolderImages", "fit_config", "holds_image_files", "load_image_folder",
+    "MAX_ZIP_BYTES", "MAX_ZIP_FILES", "MAX_ZIP_UNPACKED_BYTES", "extract_zip", "load_image_zip",
 ]

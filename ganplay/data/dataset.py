@@ -32,7 +32,7 @@ class ImageDataset:
     title: str                     # "MNIST"
     split: str                     # files used: "train", "t10k" or "train+t10k"
     part: str                      # "train" | "holdout" | "all"
-    images: torch.Tensor = field(repr=False)   # (N, H, W) uint8, contiguous
+    images: torch.Tensor = field(repr=False)   # (N, H, W) uint8 for grey, (N, 3, H, W) for RGB; contiguous
     labels: torch.Tensor = field(repr=False)   # (N,) int64
     source: Path
     class_names: tuple[str, ...]
@@ -43,6 +43,11 @@ class ImageDataset:
     @property
     def image_size(self) -> int:
         return self.images.shape[-1]
+
+    @property
+    def channels(self) -> int:
+        """1 for grey images stored (N, H, W), else C of (N, C, H, W)."""
+        return 1 if self.images.ndim == 3 else self.images.shape[1]
 
     def describe(self) -> str:
         """One line for the UI, saying which split and part is in use."""
@@ -65,14 +70,16 @@ class ImageDataset:
                              f"(resizing starts from the {NATIVE_SIZE}×{NATIVE_SIZE} original)")
         if size == 32:
             margin = (size - NATIVE_SIZE) // 2
-            padded = torch.zeros((len(self), size, size), dtype=torch.uint8)
-            padded[:, margin:margin + NATIVE_SIZE, margin:margin + NATIVE_SIZE] = self.images
+            padded = torch.zeros((*self.images.shape[:-2], size, size), dtype=torch.uint8)
+            padded[..., margin:margin + NATIVE_SIZE, margin:margin + NATIVE_SIZE] = self.images
             return dataclasses.replace(self, images=padded)
         # Chunked so 70k images never need one 1 GB float32 buffer.
-        chunks = [F.interpolate(chunk[:, None].float(), size=(size, size), mode="bilinear", align_corners=False)
-                  .round_().clamp_(0, 255).to(torch.uint8)[:, 0]           # (chunk, size, size)
+        grey = self.images.ndim == 3
+        chunks = [F.interpolate((chunk[:, None] if grey else chunk).float(), size=(size, size), mode="bilinear",
+                                align_corners=False).round_().clamp_(0, 255).to(torch.uint8)   # (chunk, C, S, S)
                   for chunk in self.images.split(8192)]
-        return dataclasses.replace(self, images=torch.cat(chunks).contiguous())
+        images = torch.cat(chunks)
+        return dataclasses.replace(self, images=(images[:, 0] if grey else images).contiguous())
 
 
 def holdout_indices(n_t10k: int) -> np.ndarray:

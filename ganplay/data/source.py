@@ -19,11 +19,12 @@ from ganplay.registry import UnknownNameError
 
 
 def images_to_unit(images: Tensor) -> Tensor:
-    """uint8 images (B, H, W) -> float32 (B, 1, H, W) in [-1, 1]: 0 -> -1, 255 -> +1.
+    """uint8 images (B, H, W) or (B, C, H, W) -> float32 (B, C, H, W) in [-1, 1]: 0 -> -1, 255 -> +1
+    (grey (B, H, W) becomes (B, 1, H, W)).
 
     The one uint8 -> [-1, 1] conversion in ganplay (its inverse is `ganplay.images.to_uint8`)."""
     # div, not div_: for float input .float() is the caller's own tensor, which must not change
-    return images.unsqueeze(1).float().div(127.5).sub_(1.0)
+    return (images.unsqueeze(1) if images.ndim == 3 else images).float().div(127.5).sub_(1.0)
 
 
 class DataSource(Protocol):
@@ -43,7 +44,7 @@ class ImageSource:
         self.dataset = dataset
         self.class_names = dataset.class_names
         data = dataset.resized(image_size)
-        self.images = data.images.to(device)                 # (N, S, S) uint8
+        self.images = data.images.to(device)                 # (N, S, S) or (N, 3, S, S) uint8
         self.labels = data.labels.to(device)                 # (N,) int64
         self.channels, self.device = channels, torch.device(device)
 
@@ -53,7 +54,7 @@ class ImageSource:
             raise ValueError(f"a batch needs at least one image, got n = {n}")
         idx = torch.randint(len(self.images), (n,), generator=generator).to(self.device)
         x = images_to_unit(self.images[idx])
-        if self.channels != 1:
+        if x.shape[1] != self.channels:
             x = x.expand(-1, self.channels, -1, -1)           # grey images repeated over RGB
         return x, self.labels[idx]
 
@@ -89,6 +90,10 @@ def data_source(data, model: ModelConfig, device: torch.device | str = "cpu") ->
     if getattr(data, "dim", None) is not None:
         raise ConfigError("this model makes images: a toy distribution needs a point model "
                           "(model.data_shape = [d] and MLP nets)")
+    data_channels = getattr(data, "channels", 1)
+    if data_channels > model.channels:
+        raise ConfigError(f"{data.title} has RGB images but the model makes grey ones (model.channels = "
+                          f"{model.channels}): set model.channels = {data_channels} to train on colour")
     return ImageSource(data, model.image_size, model.channels, device)
 
 
@@ -97,11 +102,14 @@ def load_data(name: str, root=None):
     from disk (`load_dataset`, which looks in `root`, $GANPLAY_DATA, ./data/<name>). Any other name raises
     UnknownNameError listing both registries' names, as `train.dataset` accepts either."""
     from ganplay.data.dataset import load_dataset
-    from ganplay.data.registry import DATASETS
+    from ganplay.data.registry import DATASETS, DataError
     from ganplay.toy import TOYS
 
     if name in TOYS:
         return TOYS[name]
+    if name == "folder":      # ganplay.data.folder.FOLDER_DATASET: what a model trained on your own images says
+        raise DataError("this config trained on your own images (train.dataset = folder): give their folder, "
+                        "e.g. `python -m ganplay train --data DIR` with DIR holding the PNG/JPEG/WebP files")
     if name not in DATASETS:
         raise UnknownNameError("dataset", name, [*DATASETS, *TOYS])
     return load_dataset(name, root)

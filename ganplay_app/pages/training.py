@@ -1,4 +1,5 @@
-"""Training page: a live GAN run on MNIST that a lecturer can start, pause, step, resume, stop and save.
+"""Training page: a live GAN run on MNIST (or your own images: ganplay_app.folder_ui) that a lecturer can start,
+pause, step, resume, stop and save.
 
 The run trains on a worker thread (ganplay.live); this script only flips its events in button callbacks and
 draws snapshots in a fragment that refreshes itself twice a second while the run trains. Without a dataset the
@@ -12,7 +13,7 @@ from ganplay.figures.training import d_outputs_figure, losses_figure
 from ganplay.images import png_bytes, upscale
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay_app import data_ui, resources
+from ganplay_app import data_ui, folder_ui, resources
 from ganplay_app.run_ui import RunControl, state_label
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
@@ -34,8 +35,9 @@ if run is not None:
 
 def new_run():
     name = st.session_state.tr_dataset
-    return registry.create(config_from_state(name), resources.dataset(name),
-                           max_steps=st.session_state.tr_steps or None)
+    config, data = (folder_ui.config_and_data(config_from_state(name)) if name == folder_ui.OWN
+                    else (config_from_state(name), resources.dataset(name)))
+    return registry.create(config, data, max_steps=st.session_state.tr_steps or None)
 
 
 control = RunControl(registry, key="run_id", create=new_run, error_key="train_error",
@@ -53,12 +55,15 @@ def on_live_change() -> None:
 locked = run is not None and run.alive
 with st.sidebar:
     st.subheader("Recipe")
-    dataset_name, config, _ = recipe_ui(available, locked, on_live_change)
+    dataset_name, config, _ = recipe_ui([*available, folder_ui.OWN], locked, on_live_change)
     if locked:
         st.caption("Learning rates and D steps change the running model at once; Reset to change the rest.")
     data_ui.more_datasets_ui(status)
 
-st.caption(resources.dataset(dataset_name).describe())
+if dataset_name == folder_ui.OWN:
+    folder_ui.own_images_ui(config.model.image_size, locked)
+else:
+    st.caption(resources.dataset(dataset_name).describe())
 data_ui.download_failures_ui(status)
 loss = LOSSES[config.train.loss]
 with st.expander(f"Loss: {loss.title}", expanded=False):
