@@ -31,11 +31,13 @@ def closed_port_url() -> str:
 
 @pytest.fixture
 def nowhere(mnist_dir, tmp_path, monkeypatch):
-    """No data anywhere: $GANPLAY_DATA an empty folder, the working directory a folder without ./data."""
+    """No data anywhere: $GANPLAY_DATA an empty folder, the working directory a folder without ./data, and OS
+    package folders off (this machine may have Debian's Fashion-MNIST; a fresh one has not)."""
     data, cwd = tmp_path / "data-home", tmp_path / "cwd"
     data.mkdir()
     cwd.mkdir()
     monkeypatch.setenv("GANPLAY_DATA", str(data))
+    monkeypatch.setenv("GANPLAY_SYSTEM_DATA", "off")
     monkeypatch.chdir(cwd)
     for variable in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(variable, raising=False)

@@ -234,8 +234,8 @@ def test_download_progress_bars_on_a_terminal(mnist_dir, tmp_path):
         mirror.close()
     assert status == 0 and stdout.strip() == f"mnist is ready in {tmp_path / 'data' / 'mnist'}"
     finished = [line.rsplit("\r", 1)[-1] for line in terminal.splitlines() if "100%" in line]
-    assert [line.split(":")[0] for line in finished] == list(T10K_FILES)
-    assert "1.57M/1.57M" in finished[0] and "4.44k/4.44k" in finished[1]
+    assert [line.split(":")[0] for line in finished] == list(reversed(T10K_FILES))   # labels, then images
+    assert "4.44k/4.44k" in finished[0] and "1.57M/1.57M" in finished[1]
 
 
 # -- --device -----------------------------------------------------------------------------------------------------
@@ -320,7 +320,7 @@ def test_download_offline_without_data_exits_2_with_what_to_do(tmp_path):
     refused = closed_port_url()
     result = ganplay("data", "download", "mnist", mirrors=refused, cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: Could not download MNIST file train-images-idx3-ubyte.gz:")
+    assert result.stderr.startswith("error: Could not download MNIST file t10k-labels-idx1-ubyte.gz:")   # first
     assert refused in result.stderr and "No internet?" in result.stderr
     assert str(tmp_path / "data" / "mnist") in result.stderr and "GANPLAY_DATA" in result.stderr
     assert list((tmp_path / "data" / "mnist").iterdir()) == []

@@ -94,6 +94,7 @@ def test_absurd_hyperparameters_are_handled(mnist):
 def _training_page(env_data: str, monkeypatch) -> AppTest:
     monkeypatch.setenv("GANPLAY_DATA", env_data)
     monkeypatch.chdir(ROOT.parent)               # no ./data/mnist to fall back on
+    monkeypatch.setenv("GANPLAY_SYSTEM_DATA", "off")   # nor Debian's Fashion-MNIST, where this machine has it
     from ganplay_app import resources
     resources.dataset.clear()
     at = AppTest.from_file(str(ROOT / "ganplay_app" / "pages" / "training.py"), default_timeout=30)

@@ -1,5 +1,5 @@
 """Finding a dataset's folder: `find_data_dir` tries an explicit root, then $GANPLAY_DATA, then ./data/<name>/,
-then OS package folders, and accepts a folder holding at least one complete split (.gz or raw files).
+then OS package folders (unless $GANPLAY_SYSTEM_DATA=off), and accepts a folder holding at least one complete split (.gz or raw files).
 `download_dir` says where a new download should go so that `find_data_dir` finds it again.
 """
 
@@ -11,6 +11,14 @@ from pathlib import Path
 from ganplay.data.registry import DATASETS, DataError, DatasetSpec, get_spec
 
 DATA_ENV_VAR = "GANPLAY_DATA"
+SYSTEM_DATA_ENV_VAR = "GANPLAY_SYSTEM_DATA"     # "off": never look in OS package folders (a machine without them)
+
+
+def system_dirs(spec: DatasetSpec) -> tuple[Path, ...]:
+    """Where an OS package puts `spec`'s files, unless $GANPLAY_SYSTEM_DATA is off (0, off, no, false)."""
+    if os.environ.get(SYSTEM_DATA_ENV_VAR, "").strip().lower() in ("0", "off", "no", "false"):
+        return ()
+    return spec.system_dirs
 
 
 def default_data_dir(name: str) -> Path:
@@ -87,7 +95,7 @@ def find_data_dir(name: str, root: str | os.PathLike | None = None) -> Path:
             if _complete_splits(spec, folder):
                 return folder.resolve()
             searched.append(f"{folder}  (from ${DATA_ENV_VAR})")
-    for folder in (default_data_dir(name), *spec.system_dirs):
+    for folder in (default_data_dir(name), *system_dirs(spec)):
         if _complete_splits(spec, folder):
             return folder.resolve()
         searched.append(str(folder))

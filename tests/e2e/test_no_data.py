@@ -47,7 +47,8 @@ def bare_server(tmp_path, mnist_dir):
         shutil.copy(mnist_dir / name, served / name)
     mirror_port = _free_port()
     env = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
-    env.update(GANPLAY_DATA=str(data), GANPLAY_MIRRORS=f"http://127.0.0.1:{mirror_port}/", PYTHONPATH=str(ROOT))
+    env.update(GANPLAY_DATA=str(data), GANPLAY_SYSTEM_DATA="off", PYTHONPATH=str(ROOT),
+               GANPLAY_MIRRORS=f"http://127.0.0.1:{mirror_port}/")
     proc = start_streamlit(env, tmp_path / "streamlit.log", cwd=cwd)
     yield proc.url, mirror_port, served, data
     stop_streamlit(proc)
