@@ -3,7 +3,8 @@
     python -m ganplay card pretrained/dcgan.safetensors --title "DCGAN (seed 000)" \
         --command "python -m ganplay train --preset lsgan-dcgan --steps 2500 ..."
 
-`write_card` scores the generator with `ganplay.evaluate` (the figures `python -m ganplay eval` prints), then
+`write_card` scores the generator with `ganplay.evaluate` (the figures `python -m ganplay eval` prints; for a
+generator of anything but MNIST digits the card says why there are no scores), then
 stores the card inside the checkpoint's metadata (so an upload carries it) and beside it as NAME.json (so a
 person can read it without ganplay). Both are read and written through `ganplay.checkpoint`, atomically.
 Cards written before the evaluation's Fréchet distance was renamed (`fid` -> `classifier_fd`) still load:
@@ -23,10 +24,15 @@ from ganplay.checkpoint import checkpoint_bytes, load_checkpoint, read_safetenso
 def make_card(path: str | os.PathLike, title: str, command: str, n: int = 1000, seed: int = 0,
               data: str | os.PathLike | None = None) -> dict:
     from ganplay.data import load_dataset
-    from ganplay.evaluate import evaluate
+    from ganplay.evaluate import digit_judge_refusal, evaluate
 
     ckpt = load_checkpoint(path)
-    report = evaluate(ckpt, n=n, seed=seed, holdout=load_dataset("mnist", data, part="holdout"))
+    refusal = digit_judge_refusal(ckpt.config)
+    if refusal is None:
+        report = evaluate(ckpt, n=n, seed=seed, holdout=load_dataset("mnist", data, part="holdout"))
+        scores = {"command": f"python -m ganplay eval {Path(path).name} --n {n} --seed {seed}", **report.to_dict()}
+    else:                       # the judge knows MNIST digits only: say so rather than score garments as digits
+        scores = {"skipped": refusal}
     record = ckpt.record
     return {
         "title": title,
@@ -40,7 +46,7 @@ def make_card(path: str | os.PathLike, title: str, command: str, n: int = 1000, 
         "training_seconds": record.get("seconds"),
         "device": record.get("device"),
         "command": command,
-        "eval": {"command": f"python -m ganplay eval {Path(path).name} --n {n} --seed {seed}", **report.to_dict()},
+        "eval": scores,
     }
 
 

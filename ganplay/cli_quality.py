@@ -48,18 +48,24 @@ def add_quality_commands(sub) -> None:
     p.add_argument("checkpoint")
     p.add_argument("--title", required=True, help="the name people see, e.g. 'DCGAN · least squares (seed 000)'")
     p.add_argument("--command", required=True, help="the `python -m ganplay train ...` command that made it")
+    p.add_argument("--description", help="what the card says the model is (default: its preset's description)")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA, then ./data/mnist)")
 
 
-def _mnist_generator(args, device: str | torch.device = "cpu"):
-    """The checkpoint to score, checked for what the digit classifier can judge: MNIST images, n in range."""
+def _check_n(args) -> None:
     from ganplay.evaluate import MAX_N
 
     if not 2 <= args.n <= MAX_N:
         raise ConfigError(f"--n must be between 2 and {MAX_N} (two disjoint real sets of n come from the "
                           f"2,000-digit holdout)")
+
+
+def _mnist_generator(args, device: str | torch.device = "cpu"):
+    """The checkpoint to score, checked for what the digit classifier can judge: MNIST images, n in range."""
     from ganplay.evaluate import digit_judge_refusal
+
+    _check_n(args)
 
     ckpt = load_checkpoint(args.checkpoint, device)
     refusal = digit_judge_refusal(ckpt.config)
@@ -87,12 +93,17 @@ def _eval(args) -> int:
 def _card(args) -> int:
     from ganplay.cards import make_card, write_card
 
-    _mnist_generator(args)
+    _check_n(args)
     card = make_card(args.checkpoint, args.title, args.command, n=args.n, data=args.data)
+    if args.description:
+        card["description"] = args.description
     path, sidecar = write_card(args.checkpoint, card)
     e = card["eval"]
-    print(f"{path}: {e['confident_fraction']:.1%} confident, {e['classes_present']}/10 classes, "
-          f"recognizable: {'yes' if e['recognizable'] else 'no'}; card in {sidecar}")
+    if "skipped" in e:
+        print(f"{path}: card without scores ({e['skipped']}); card in {sidecar}")
+    else:
+        print(f"{path}: {e['confident_fraction']:.1%} confident, {e['classes_present']}/10 classes, "
+              f"recognizable: {'yes' if e['recognizable'] else 'no'}; card in {sidecar}")
     return 0
 
 

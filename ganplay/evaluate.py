@@ -230,7 +230,10 @@ def digit_judge_refusal(config) -> str | None:
     model, dataset = config.model, config.train.dataset
     if dataset == "mnist" and not model.is_points and model.channels == 1:
         return None
-    what = ("your own images (a folder or zip)" if dataset == "folder" else dataset) + (
+    from ganplay.data import DATASETS
+
+    title = DATASETS[dataset].title if dataset in DATASETS else dataset
+    what = ("your own images (a folder or zip)" if dataset == "folder" else title) + (
         f", {model.channels}-channel colour images" if model.channels != 1 and not model.is_points else "")
     return (f"no digit scores: the digit judge only knows MNIST digits and this generator was trained on {what}; "
             f"scoring its samples as digits would mean nothing")

@@ -20,6 +20,7 @@ from typing import Callable
 import streamlit as st
 
 from ganplay.checkpoint import Checkpoint, CheckpointError, load_checkpoint
+from ganplay.data import DATASETS
 from ganplay.latent import INTERPOLATIONS, PrincipalDirections, principal_directions
 from ganplay.models import MAX_CHECKPOINT_MB
 
@@ -175,14 +176,27 @@ def _reset_sliders() -> None:
             st.session_state[key] = 0.0
 
 
-def seed_ui(num_classes: int) -> tuple[int, int | None]:
+def class_names(config) -> tuple[str, ...]:
+    """What a conditional model's class ids mean, from its dataset (Fashion-MNIST's garments); digits otherwise."""
+    spec = DATASETS.get(config.train.dataset)
+    k = config.model.num_classes
+    if k and spec is not None and len(spec.class_names) >= k:
+        return spec.class_names[:k]
+    return tuple(str(i) for i in range(k or 10))
+
+
+def _class_name(names: tuple[str, ...], c: int) -> str:
+    return names[c] if c < len(names) else str(c)
+
+
+def seed_ui(num_classes: int, names: tuple[str, ...] = ()) -> tuple[int, int | None]:
     """Seed box with Randomize (and Reset sliders), plus the class for a conditional model: (seed, class)."""
     c1, c2, c3 = st.columns([1.3, 1, 1], vertical_alignment="bottom")
     seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="lt_seed", bind="query-params")
     c2.button("Randomize", on_click=_randomize, icon=":material/casino:", width="stretch")
     c3.button("Reset sliders", on_click=_reset_sliders, icon=":material/restart_alt:", width="stretch")
-    label = st.selectbox("Class", list(range(num_classes)), key="lt_class",
-                         bind="query-params") if num_classes else None
+    label = st.selectbox("Class", list(range(num_classes)), key="lt_class", bind="query-params",
+                         format_func=lambda c: _class_name(names, c)) if num_classes else None
     return int(seed), label
 
 
@@ -218,7 +232,7 @@ class InterpolationSettings:
     frames: int
 
 
-def interpolation_ui(num_classes: int, can_pick_classes: bool) -> InterpolationSettings:
+def interpolation_ui(num_classes: int, can_pick_classes: bool, names: tuple[str, ...] = ()) -> InterpolationSettings:
     """Endpoints (two seeds, or class A -> class B), method and number of frames."""
     modes = {"seeds": "Two seeds", "classes": "Class A → class B"}
     c = st.columns([1.4, 1, 1, 1, 1])
@@ -230,8 +244,9 @@ def interpolation_ui(num_classes: int, can_pick_classes: bool) -> InterpolationS
     seed_b = c[2].number_input("Seed B", 0, 2**31 - 1, 2, key="lt_seed_b", disabled=mode != "seeds")
     classes = list(range(num_classes or 10))
     class_a = c[3].selectbox("Class A" if mode == "classes" else "Class", classes, index=3, key="lt_class_a",
-                             disabled=mode == "seeds" and not num_classes)
-    class_b = c[4].selectbox("Class B", classes, index=8, key="lt_class_b", disabled=mode == "seeds")
+                             disabled=mode == "seeds" and not num_classes, format_func=lambda c: _class_name(names, c))
+    class_b = c[4].selectbox("Class B", classes, index=8, key="lt_class_b", disabled=mode == "seeds",
+                             format_func=lambda c: _class_name(names, c))
     c2 = st.columns([1.4, 3])
     method = c2[0].radio("Path", list(INTERPOLATIONS), key="lt_method", horizontal=True,
                          disabled=conditional_classes,
@@ -247,7 +262,8 @@ def axis_name(axis: tuple[str, int]) -> str:
 
 
 def slice_ui(n_directions: int, latent_dim: int,
-             num_classes: int) -> tuple[tuple[str, int], tuple[str, int], float, int, int, int | None]:
+             num_classes: int, names: tuple[str, ...] = ()
+             ) -> tuple[tuple[str, int], tuple[str, int], float, int, int, int | None]:
     """Two axes, each ("pc", i) for a principal direction or ("z", d) for a raw coordinate; the span in σ, the
     grid size, the centre's seed and the class (conditional models)."""
     axes = [("pc", i) for i in range(n_directions)] + [("z", d) for d in range(latent_dim)]
@@ -257,5 +273,6 @@ def slice_ui(n_directions: int, latent_dim: int,
     span = c[2].slider("Span (± σ)", 0.5, 5.0, 2.5, 0.5, key="lt_span")
     n = c[3].slider("Grid size", 3, 11, 7, key="lt_grid_n")
     seed = c[4].number_input("Centre seed", 0, 2**31 - 1, 0, key="lt_grid_seed")
-    label = c[5].selectbox("Class", list(range(num_classes)), key="lt_grid_class") if num_classes else None
+    label = c[5].selectbox("Class", list(range(num_classes)), key="lt_grid_class",
+                           format_func=lambda c: _class_name(names, c)) if num_classes else None
     return axis_a, axis_b, float(span), int(n), int(seed), label

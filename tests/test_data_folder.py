@@ -184,7 +184,7 @@ def test_a_conditional_preset_needs_labelled_images(tmp_path):
 
 def test_the_digit_judge_declines_what_is_not_mnist(mixed, tmp_path):
     assert digit_judge_refusal(preset("lecture")) is None
-    assert "trained on fashion-mnist" in digit_judge_refusal(preset("lecture").replace(**{
+    assert "trained on Fashion-MNIST" in digit_judge_refusal(preset("lecture").replace(**{
         "train.dataset": "fashion-mnist"}))
     ds = load_image_folder(mixed, 28)
     cfg = fit_config(preset("lecture"), ds).replace(**{"train.batch_size": 4})

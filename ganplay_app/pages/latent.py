@@ -8,6 +8,7 @@ by the digit classifier, exported as GIF and PNG strip, (3) a 2-D slice of laten
 import streamlit as st
 
 from ganplay import latent
+from ganplay.evaluate import digit_judge_refusal
 from ganplay.images import make_grid, png_bytes, upscale
 from ganplay_app import latent_ui
 
@@ -28,7 +29,9 @@ if key is None:
 ckpt = latent_ui.checkpoint(key)
 cfg, G = ckpt.config.model, ckpt.generator
 pcs = latent_ui.directions(key)
-probabilities = latent_ui.classifier_probabilities()
+judge_refusal = digit_judge_refusal(ckpt.config)     # the digit classifier only knows MNIST digits
+probabilities = latent_ui.classifier_probabilities() if judge_refusal is None else None
+class_names = latent_ui.class_names(ckpt.config)
 size = cfg.image_size
 steps = ckpt.record.get("steps")
 st.caption(" · ".join(filter(None, [
@@ -38,7 +41,9 @@ st.caption(" · ".join(filter(None, [
     f"{cfg.num_classes} classes" if cfg.num_classes else None,
     f"{steps:,} training steps" if isinstance(steps, int) else None,
 ])))
-if probabilities is None:
+if judge_refusal is not None:
+    st.caption(f"Samples are not labelled by the digit classifier: {judge_refusal.removeprefix('no digit scores: ')}.")
+elif probabilities is None:
     st.caption("The digit classifier (pretrained/classifier.safetensors) is not installed, so samples are not "
                "labelled with a class and a confidence.")
 
@@ -60,7 +65,7 @@ st.subheader("1 · One sample, many directions", divider="gray")
 def explorer() -> None:
     image_col, controls = st.columns([1, 1.5], gap="large")
     with controls:
-        seed, label = latent_ui.seed_ui(cfg.num_classes)
+        seed, label = latent_ui.seed_ui(cfg.num_classes, class_names)
         st.markdown("**Principal directions** of the generator, largest first")
         amounts = latent_ui.direction_sliders_ui(pcs.explained_variance.tolist())
         dims, offsets = latent_ui.raw_sliders_ui(cfg.latent_dim)
@@ -91,7 +96,8 @@ st.subheader("2 · Interpolation", divider="gray")
 @st.fragment
 @latent.torch_threads(latent_ui.FRAGMENT_THREADS)
 def interpolation() -> None:
-    s = latent_ui.interpolation_ui(cfg.num_classes, can_pick_classes=bool(cfg.num_classes or probabilities))
+    s = latent_ui.interpolation_ui(cfg.num_classes, can_pick_classes=bool(cfg.num_classes or probabilities),
+                                   names=class_names)
     y = s.class_a if cfg.num_classes else None
     if s.mode == "seeds":
         codes = latent.interpolate(latent.seed_code(cfg, s.seed_a), latent.seed_code(cfg, s.seed_b), s.frames,
@@ -135,11 +141,12 @@ def axis_vector(axis: tuple[str, int]):
 @st.fragment
 @latent.torch_threads(latent_ui.FRAGMENT_THREADS)
 def latent_plane() -> None:
-    axis_a, axis_b, span, n, seed, label = latent_ui.slice_ui(len(pcs.directions), cfg.latent_dim, cfg.num_classes)
+    axis_a, axis_b, span, n, seed, label = latent_ui.slice_ui(len(pcs.directions), cfg.latent_dim, cfg.num_classes,
+                                                                class_names)
     codes = latent.latent_grid(latent.seed_code(cfg, seed), axis_vector(axis_a), axis_vector(axis_b), span, n)
     grid = upscale(make_grid(latent.generate(G, codes, label), nrow=n), max(1, round(600 / (n * size))))
-    names = [latent_ui.axis_name(axis) for axis in (axis_a, axis_b)]
-    st.image(grid, output_format="PNG", caption=f"→ {names[0]} and ↓ {names[1]}, each from −{span:g}σ to "
+    across, down = (latent_ui.axis_name(axis) for axis in (axis_a, axis_b))
+    st.image(grid, output_format="PNG", caption=f"→ {across} and ↓ {down}, each from −{span:g}σ to "
                                                 f"+{span:g}σ around seed {seed}")
     st.download_button("Grid (PNG)", png_bytes(grid), f"{ckpt.config.name}-plane.png", "image/png",
                        on_click="ignore", icon=":material/download:")
