@@ -125,3 +125,16 @@ def test_the_latent_page_offers_every_bundled_generator(monkeypatch):
     assert not at.exception and not at.warning, (at.exception, at.warning)
     if GENERATORS:
         assert len(at.selectbox(key="lt_model").options) == len(GENERATORS)
+
+
+@pytest.mark.parametrize("path", FASHION_GENERATORS, ids=lambda p: p.stem)
+def test_the_latent_page_names_garments_and_labels_nothing_as_a_digit(path, monkeypatch):
+    monkeypatch.delenv("GANPLAY_PRETRAINED", raising=False)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    at.selectbox(key="lt_model").set_value(str(path)).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="lt_class").options[:2] == ["T-shirt/top", "Trouser"]
+    assert at.selectbox(key="lt_class_b").options[7] == "Sneaker"
+    assert at.image[0].captions[0] == "seed 0"                       # no "classifier: 7 · 98%"
+    assert any("only knows MNIST digits" in c.value for c in at.caption)
