@@ -42,15 +42,16 @@ def training_state(trainer, rank_generators: list[Tensor] | None = None) -> tupl
                   "d_steps": trainer.d_steps, "g_steps": trainer.g_steps, "optimizers": {}, "last": {}}
     for name, opt in (("opt_g", trainer.opt_g), ("opt_d", trainer.opt_d)):
         saved = opt.state_dict()
-        scalars = {}
+        scalars, stored = {}, []
         for index, slots in saved["state"].items():
             for slot, value in slots.items():
                 if isinstance(value, Tensor):
                     tensors[f"{PREFIX}{name}.{index}.{slot}"] = value.detach().cpu().contiguous()
+                    stored.append(f"{index}.{slot}")
                 else:
                     scalars[f"{index}.{slot}"] = value
         meta["optimizers"][name] = {"class": type(opt).__name__, "param_groups": saved["param_groups"],
-                                    "scalars": scalars}
+                                    "scalars": scalars, "tensors": stored}
     for rank, state in enumerate(rank_generators or [trainer.rng.get_state()]):
         tensors[f"{PREFIX}rng.{rank}"] = state.cpu()
     if trainer.generator_ema is not None:     # the file's `generator.*` is the average; G itself trains on
@@ -113,6 +114,8 @@ def restore_training_state(trainer, ckpt, rank: int = 0) -> str | None:
         trainer.d_steps, trainer.g_steps = meta["d_steps"], meta["g_steps"]
         trainer._last = {**meta["last"], **{k[len(PREFIX) + 5:]: v.to(trainer.device)
                                             for k, v in tensors.items() if k.startswith(f"{PREFIX}last.")}}
+    except CheckpointError:
+        raise
     except KeyError as err:
         raise CheckpointError(f"the training state lacks {err}") from None
     except (RuntimeError, ValueError, TypeError) as err:
@@ -134,7 +137,12 @@ def _load_optimizer(opt: torch.optim.Optimizer, name: str, saved: dict, tensors:
     for key, value in saved["scalars"].items():
         index, slot = key.split(".", 1)
         slots.setdefault(int(index), {})[slot] = value
-    for key, value in _prefixed(tensors, f"{PREFIX}{name}.").items():
+    found = _prefixed(tensors, f"{PREFIX}{name}.")
+    missing = [key for key in saved["tensors"] if key not in found]
+    if missing:      # an optimiser without its moments would silently restart them
+        raise CheckpointError(f"the training state lacks {len(missing)} of {name}'s tensors "
+                              f"(e.g. {PREFIX}{name}.{missing[0]})")
+    for key, value in found.items():
         index, slot = key.split(".", 1)
         slots.setdefault(int(index), {})[slot] = value
     # JSON made the betas lists; Adam unpacks either, but the groups should read as torch made them
