@@ -182,14 +182,14 @@ def _train_run(args, dist) -> int:
         trainer.set_hyperparameters(**live)
         if note:
             print(note, file=sys.__stderr__)
-    dist.prepare(trainer, reseed=not args.resume, sync_bn=args.sync_bn)
-    ranks = f" x {dist.world_size} ranks (batch {cfg.train.batch_size} each)" if dist.active else ""
-    print(f"{cfg.name}: {data.describe()} on {trainer.device}{ranks}", file=sys.stderr)
     steps = args.steps if args.steps is not None else (
         None if args.seconds else DRY_RUN_STEPS if args.dry_run else 1000)
     if steps is not None and trainer.step_count >= steps:
         raise ConfigError(f"the run is at step {trainer.step_count} already and --steps counts the total: ask "
                           f"for more (e.g. --steps {trainer.step_count + 1000}) or use --seconds")
+    dist.prepare(trainer, reseed=not args.resume, sync_bn=args.sync_bn)
+    ranks = f" x {dist.world_size} ranks (batch {cfg.train.batch_size} each)" if dist.active else ""
+    print(f"{cfg.name}: {data.describe()} on {trainer.device}{ranks}", file=sys.stderr)
     start_step = trainer.step_count
     metrics, status, elapsed = _train_loop(trainer, steps, args.seconds, dist.all_agree)
     dist.unwrap(trainer)

@@ -77,6 +77,8 @@ class Distributed:
         """Seed the trainer's generator with seed + rank (unless a resumed state set it) and wrap G and D in
         DDP. A no-op outside torchrun."""
         if not self.active:
+            if sync_bn:
+                raise ConfigError("--sync-bn applies to a torchrun job only (one process has one batch norm)")
             return
         if reseed:
             trainer.rng.manual_seed(trainer.config.train.seed + self.rank)
@@ -158,6 +160,7 @@ def session(device_name: str | None = None) -> Iterator[Distributed]:
                             device_id=device if use_cuda else None)
     try:
         yield Distributed(rank, world, local, device, active=True)
+        dist.barrier()        # no rank tears its connections down while another still sends on them
     finally:
-        dist.destroy_process_group()
         sys.stdout.flush()
+        dist.destroy_process_group()

@@ -142,7 +142,7 @@ def test_cli_resume_counts_total_steps_and_applies_live_settings(mnist_dir, tmp_
     result = ganplay("train", "--resume", str(first), "--steps", "3", "--set", "train.lr_d=1e-3",
                      "--out", str(second), *args)
     assert result.returncode == 0, result.stderr
-    assert "trained 3 steps" in result.stdout, result.stdout      # --steps is the total, 1 more here
+    assert "trained 1 steps (from step 2 to 3)" in result.stdout, result.stdout     # --steps is the total
     ckpt = load_checkpoint(second)
     assert ckpt.record["steps"] == 3 and ckpt.config.train.lr_d == 1e-3
     assert ckpt.training_state["meta"]["optimizers"]["opt_d"]["param_groups"][0]["lr"] == 1e-3
