@@ -224,8 +224,8 @@ def _train_loop(trainer, steps: int | None, seconds: float | None, all_agree=boo
 
     by_time = steps is None
     # disable=None: no bar when stderr is not a terminal, so a CI log gets no line per redraw.
-    bar = tqdm(total=seconds if by_time else steps, initial=0 if by_time else trainer.step_count, unit="s" if by_time else "step", file=sys.stderr,
-               disable=None, dynamic_ncols=True,
+    bar = tqdm(total=seconds if by_time else steps, initial=0 if by_time else trainer.step_count,
+               unit="s" if by_time else "step", file=sys.stderr, disable=None, dynamic_ncols=True,
                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}" if by_time else None)
     metrics, status, start = None, 0, time.perf_counter()
     try:
