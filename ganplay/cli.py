@@ -3,6 +3,8 @@
     python -m ganplay presets
     python -m ganplay train --preset lecture --seconds 60 --out runs/lecture.safetensors
     python -m ganplay train --dry-run --preset cdcgan        # a few steps on synthetic data: no dataset needed
+    python -m ganplay train --resume runs/lecture.safetensors --steps 2000 --out runs/lecture.safetensors
+    torchrun --nproc_per_node 2 -m ganplay train --preset lecture --steps 1000 --out runs/lecture.safetensors
     python -m ganplay sample runs/lecture.safetensors --out grid.png
     python -m ganplay data download mnist                      # says so and stops if the data is there already
     python -m ganplay eval runs/lecture.safetensors --n 1000

@@ -10,7 +10,7 @@ from safetensors.torch import save as st_save
 from ganplay.checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from ganplay.config import ConfigError
 from ganplay.presets import preset
-from ganplay.resume import resumed_config
+from ganplay.resume import restore_training_state, resumed_config
 from ganplay.toy import TOYS
 from ganplay.trainer import Trainer
 from tests.test_cli import assert_user_error, ganplay
@@ -84,6 +84,22 @@ def test_a_lone_d_step_after_resuming_matches(tmp_path):
     expected, got = straight.train_d().to_dict(), resumed.train_d().to_dict()
     expected.pop("seconds"), got.pop("seconds")
     assert got == expected
+
+
+def test_a_rank_the_checkpoint_has_no_random_state_for_is_seeded_by_rank(tmp_path):
+    """A one-process checkpoint resumed by 2 torchrun ranks: rank 0 goes on with the saved state, rank 1 draws
+    from seed + 1 (as it would have from the start) and is told that the run is not bit for bit any more."""
+    cfg = preset("toy-ganlab")
+    trainer = Trainer(cfg, TOYS[cfg.train.dataset], "cpu")
+    trainer.step()
+    ckpt = load_checkpoint(save_checkpoint(tmp_path / "one.safetensors", trainer))
+    rank0 = Trainer(cfg, TOYS[cfg.train.dataset], "cpu")
+    assert restore_training_state(rank0, ckpt, rank=0) is None
+    assert torch.equal(rank0.rng.get_state(), trainer.rng.get_state())
+    rank1 = Trainer(cfg, TOYS[cfg.train.dataset], "cpu")
+    note = restore_training_state(rank1, ckpt, rank=1)
+    assert "rank 1" in note and "not bit for bit" in note
+    assert torch.equal(rank1.rng.get_state(), torch.Generator().manual_seed(cfg.train.seed + 1).get_state())
 
 
 def test_checkpoint_without_training_state_samples_but_refuses_to_resume(mnist, tmp_path):
