@@ -6,8 +6,10 @@
 Both sides are the real command line: `python -m ganplay train --threads 2 --set train.batch_size=B` and
 `torchrun --nproc_per_node 2 -m ganplay train --threads 1 --set train.batch_size=B/2` (gloo on 127.0.0.1), so
 each update sees B real images either way. They alternate `--rounds` times for `--seconds` each; the figures
-are each side's median over its rounds, from the "trained N steps in T s" line (the training loop alone:
-start-up, data loading and saving are left out). Images/s counts the real images D sees: steps/s x B x D steps.
+are each side's median over its rounds and the median of the per-round ratios, from the "trained N steps in
+T s" line (the training loop alone: start-up, data loading and saving are left out). On a shared machine the
+rounds can differ a lot: read the per-round lines too. Images/s counts the real images D sees: steps/s x B x D
+steps.
 """
 from __future__ import annotations
 
@@ -66,15 +68,16 @@ def main() -> None:
                    "127.0.0.1", "--master-port", str(free_port()), *common, "--threads", "1",
                    "--set", f"train.batch_size={batch // 2}", "--out", str(Path(scratch) / "two.safetensors")]
             rates["two"].append(run(two, args.seconds))
-            print(f"round {round_ + 1}: 1 x 2 threads {rates['one'][-1]:.2f} steps/s, "
-                  f"2 ranks x 1 thread {rates['two'][-1]:.2f} steps/s", flush=True)
+            print(f"round {round_ + 1}: 1 x 2 threads {rates['one'][-1]:.2f} steps/s, 2 ranks x 1 thread "
+                  f"{rates['two'][-1]:.2f} steps/s, ratio {rates['two'][-1] / rates['one'][-1]:.2f}x", flush=True)
     real = batch * cfg.train.d_steps
     one_rate, two_rate = statistics.median(rates["one"]), statistics.median(rates["two"])
     print(f"\n{args.preset}, total batch {batch}, {args.seconds:g} s x {args.rounds} round(s) each")
     print(f"{'':<28}{'steps/s':>10}{'images/s':>11}")
     print(f"{'1 process x 2 threads':<28}{one_rate:>10.2f}{one_rate * real:>11.0f}")
     print(f"{'2 ranks x 1 thread (gloo)':<28}{two_rate:>10.2f}{two_rate * real:>11.0f}")
-    print(f"{'ratio (2 ranks / 1 process)':<28}{two_rate / one_rate:>10.2f}x")
+    ratio = statistics.median(two / one for one, two in zip(rates["one"], rates["two"]))
+    print(f"{'ratio (2 ranks / 1 process)':<28}{ratio:>10.2f}x   (median of the per-round ratios)")
     print(machine_line())
 
 
