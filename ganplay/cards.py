@@ -55,7 +55,8 @@ def write_card(path: str | os.PathLike, card: dict) -> tuple[Path, Path]:
     path = Path(path)
     ckpt = load_checkpoint(path)
     half = _stored_half(path)      # keep the storage precision the file had
-    write_atomic(path, checkpoint_bytes(ckpt.config, ckpt.generator, ckpt.discriminator, ckpt.record, card, half))
+    write_atomic(path, checkpoint_bytes(ckpt.config, ckpt.generator, ckpt.discriminator, ckpt.record, card, half,
+                                        ckpt.training_state))
     sidecar = write_atomic(path.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode())
     return path, sidecar
 

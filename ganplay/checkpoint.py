@@ -45,11 +45,15 @@ class Checkpoint:
     discriminator: Discriminator | None
     record: dict = field(default_factory=dict)
     card: dict = field(default_factory=dict)     # free-form model card (pretrained models carry their figures)
+    # what resuming needs ({"tensors": {"state.*": ...}, "meta": {...}}, ganplay.resume); None: sampling only
+    training_state: dict | None = None
 
 
 def checkpoint_bytes(config: RunConfig, generator: torch.nn.Module, discriminator: torch.nn.Module | None = None,
-                     record: dict | None = None, card: dict | None = None, half: bool = False) -> bytes:
-    """Serialise a checkpoint to bytes (what a download button offers and `save_checkpoint` writes)."""
+                     record: dict | None = None, card: dict | None = None, half: bool = False,
+                     training_state: dict | None = None) -> bytes:
+    """Serialise a checkpoint to bytes (what a download button offers and `save_checkpoint` writes).
+    `training_state`: what resuming needs (ganplay.resume), kept at full precision; dropped with `half`."""
     tensors = {}
     for prefix, module in (("generator.", generator), ("discriminator.", discriminator)):
         if module is None:
@@ -61,21 +65,34 @@ def checkpoint_bytes(config: RunConfig, generator: torch.nn.Module, discriminato
             tensors[prefix + key] = value.contiguous()
     metadata = {"format": FORMAT, "config": config.to_json(), "record": json.dumps(record or {}),
                 "card": json.dumps(card or {})}
+    if training_state is not None and not half and discriminator is not None:
+        from ganplay.resume import META_KEY, state_metadata
+
+        tensors.update(training_state["tensors"])
+        metadata[META_KEY] = state_metadata(training_state["meta"])
     return st_save(tensors, metadata=metadata)
 
 
 def save_checkpoint(path: str | os.PathLike, trainer=None, *, config: RunConfig | None = None,
                     generator: torch.nn.Module | None = None, discriminator: torch.nn.Module | None = None,
                     record: dict | None = None, card: dict | None = None, include_discriminator: bool = True,
-                    half: bool = False) -> Path:
-    """Write a checkpoint atomically. Pass a Trainer, or config + generator (+ discriminator)."""
+                    half: bool = False, rank_generators: list[torch.Tensor] | None = None) -> Path:
+    """Write a checkpoint atomically. Pass a Trainer, or config + generator (+ discriminator). A trainer's
+    checkpoint can be resumed (ganplay.resume) unless `half` or without the discriminator; `rank_generators`:
+    every rank's random state under torchrun."""
+    state = None
     if trainer is not None:
         config, generator = trainer.config, trainer.sampler   # the weight average when g_ema is on
         discriminator = trainer.discriminator if include_discriminator else None
         record = {**trainer.record(), **(record or {})}
+        if include_discriminator and not half:
+            from ganplay.resume import training_state
+
+            state_tensors, state_meta = training_state(trainer, rank_generators)
+            state = {"tensors": state_tensors, "meta": state_meta}
     if config is None or generator is None:
         raise ValueError("save_checkpoint needs a trainer, or a config and a generator")
-    return write_atomic(path, checkpoint_bytes(config, generator, discriminator, record, card, half))
+    return write_atomic(path, checkpoint_bytes(config, generator, discriminator, record, card, half, state))
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
@@ -137,14 +154,26 @@ def load_checkpoint(source: str | os.PathLike | bytes, device: str | torch.devic
     _load_into(G, tensors, "generator.")
     if has_d:
         _load_into(D, tensors, "discriminator.")
-    extra = [k for k in tensors if not k.startswith(("generator.", "discriminator."))]
-    if extra:
+    extra = [k for k in tensors if not k.startswith(("generator.", "discriminator.", "state."))]
+    if extra or (any(k.startswith("state.") for k in tensors) and "training_state" not in meta):
+        extra = extra or [k for k in tensors if k.startswith("state.")]
         raise CheckpointError(f"unexpected tensors in the checkpoint: {extra[:3]}")
     G.to(device).eval()
     if has_d:
         D.to(device).eval()
     return Checkpoint(config, G, D if has_d else None, record if isinstance(record, dict) else {},
-                      _upgrade_card(card) if isinstance(card, dict) else {})
+                      _upgrade_card(card) if isinstance(card, dict) else {}, _training_state(tensors, meta))
+
+
+def _training_state(tensors: dict[str, torch.Tensor], meta: dict) -> dict | None:
+    """The resumable part (checked in full by ganplay.resume when a run resumes), or None."""
+    if "training_state" not in meta:
+        return None
+    try:
+        state_meta = json.loads(meta["training_state"])
+    except json.JSONDecodeError:
+        raise CheckpointError("the checkpoint's training state is damaged (its JSON does not parse)") from None
+    return {"tensors": {k: v for k, v in tensors.items() if k.startswith("state.")}, "meta": state_meta}
 
 
 def _read_source(source: str | os.PathLike | bytes) -> bytes:

@@ -3,6 +3,8 @@
     python -m ganplay presets
     python -m ganplay train --preset lecture --seconds 60 --out runs/lecture.safetensors
     python -m ganplay train --dry-run --preset cdcgan        # a few steps on synthetic data: no dataset needed
+    python -m ganplay train --resume runs/lecture.safetensors --steps 2000 --out runs/lecture.safetensors
+    torchrun --nproc_per_node 2 -m ganplay train --preset lecture --steps 1000 --out runs/lecture.safetensors
     python -m ganplay sample runs/lecture.safetensors --out grid.png
     python -m ganplay data download mnist                      # says so and stops if the data is there already
     python -m ganplay eval runs/lecture.safetensors --n 1000
@@ -67,9 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     add_command(sub, "presets", _presets, "list the training presets")
 
     p = add_command(sub, "train", _train, "train a preset and save a checkpoint")
-    p.add_argument("--preset", default="lecture", help="preset name (see `presets`)")
+    p.add_argument("--preset", help="preset name (see `presets`; default lecture)")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help=f"generator steps (default 1000; {DRY_RUN_STEPS} with --dry-run)")
+    length.add_argument("--steps", type=int, help=f"generator steps in all, a resumed run's included (default 1000; "
+                                                  f"{DRY_RUN_STEPS} with --dry-run)")
     length.add_argument("--seconds", type=float, help="train for this many seconds instead")
     p.add_argument("--data", help="data folder: IDX files (default: $GANPLAY_DATA, then ./data/<dataset>), or "
                                   "your own PNG/JPEG/WebP images, one subfolder per class if labelled")
@@ -85,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true",
                    help="smoke test: a few steps on synthetic data, then save, load and sample the checkpoint")
     p.add_argument("--out", help="checkpoint path (.safetensors); optional with --dry-run")
+    p.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT (its config; --set may change "
+                                                    "learning rates and D/G steps)")
+    p.add_argument("--sync-bn", action="store_true", help="under torchrun on GPUs: batch norm over all ranks' "
+                                                          "batches (default: each rank its own)")
 
     p = add_command(sub, "sample", _sample,
                  "draw samples from a checkpoint: a PNG grid of images, or a CSV of points")
@@ -131,6 +138,16 @@ def checked_device(name: str | None) -> torch.device | None:
 
 
 def _train(args) -> int:
+    """One process, or one rank of a torchrun job (ganplay.distributed): rank 0 alone prints and saves."""
+    from ganplay.distributed import session
+
+    checked_device(args.device)
+    with session(args.device) as dist, dist.quiet():
+        return _train_run(args, dist)
+
+
+def _train_run(args, dist) -> int:
+    from ganplay.resume import LIVE_SETTINGS, restore_training_state, resumed_config
     from ganplay.trainer import Trainer
 
     if args.out is None and not args.dry_run:
@@ -143,13 +160,22 @@ def _train(args) -> int:
         if args.threads < 1:
             raise ConfigError("--threads must be at least 1")
         torch.set_num_threads(args.threads)
-    device = checked_device(args.device)
-    cfg = preset(args.preset)
-    if args.dataset:
-        cfg = cfg.replace(**{"train.dataset": args.dataset})
-    if args.seed is not None:
-        cfg = cfg.replace(**{"train.seed": args.seed})
-    cfg = cfg.with_overrides(args.set)
+    device = dist.device or checked_device(args.device)
+    if args.resume:
+        for flag, value in (("--preset", args.preset), ("--dataset", args.dataset), ("--seed", args.seed),
+                            ("--dry-run", args.dry_run or None)):
+            if value is not None:
+                raise ConfigError(f"{flag} cannot be used with --resume: the run's config comes from the "
+                                  f"checkpoint (--set may change {', '.join(LIVE_SETTINGS)})")
+        resumed = load_checkpoint(args.resume)
+        cfg, live = resumed_config(resumed.config, args.set)
+    else:
+        cfg = preset(args.preset or "lecture")
+        if args.dataset:
+            cfg = cfg.replace(**{"train.dataset": args.dataset})
+        if args.seed is not None:
+            cfg = cfg.replace(**{"train.seed": args.seed})
+        cfg = cfg.with_overrides(args.set)
     if args.dry_run and cfg.train.dataset not in TOYS:   # toys need no files: they train on themselves
         data = synthetic_images(class_names=get_spec(cfg.train.dataset).class_names)
     elif args.data and cfg.train.dataset not in TOYS and holds_image_files(args.data):
@@ -158,15 +184,33 @@ def _train(args) -> int:
     else:
         data = load_data(cfg.train.dataset, args.data)
     trainer = Trainer(cfg, data, device)
-    print(f"{cfg.name}: {data.describe()} on {trainer.device}", file=sys.stderr)
+    if args.resume:
+        note = restore_training_state(trainer, resumed, dist.rank)
+        trainer.set_hyperparameters(**live)
+        if note:
+            print(note, file=sys.__stderr__)
     steps = args.steps if args.steps is not None else (
         None if args.seconds else DRY_RUN_STEPS if args.dry_run else 1000)
-    metrics, status, elapsed = _train_loop(trainer, steps, args.seconds)
+    if steps is not None and trainer.step_count >= steps:
+        raise ConfigError(f"the run is at step {trainer.step_count} already and --steps counts the total: ask "
+                          f"for more (e.g. --steps {trainer.step_count + 1000}) or use --seconds")
+    dist.prepare(trainer, reseed=not args.resume, sync_bn=args.sync_bn)
+    ranks = f" x {dist.world_size} ranks (batch {cfg.train.batch_size} each)" if dist.active else ""
+    print(f"{cfg.name}: {data.describe()} on {trainer.device}{ranks}", file=sys.stderr)
+    start_step = trainer.step_count
+    metrics, status, elapsed = _train_loop(trainer, steps, args.seconds, dist.all_agree)
+    dist.unwrap(trainer)
+    rank_generators = dist.generator_states(trainer)
+    if not dist.is_main:
+        return status
     with tempfile.TemporaryDirectory(prefix="ganplay-dry-run-") as scratch:
         out = Path(args.out) if args.out else Path(scratch) / f"{cfg.name}.safetensors"
-        out = save_checkpoint(out, trainer, include_discriminator=not args.no_discriminator, half=args.half)
-        rate = trainer.step_count / elapsed if elapsed else 0.0
-        print(f"trained {trainer.step_count} steps in {elapsed:.1f} s ({rate:.1f} steps/s)")
+        out = save_checkpoint(out, trainer, include_discriminator=not args.no_discriminator, half=args.half,
+                              rank_generators=rank_generators)
+        done = trainer.step_count - start_step
+        rate = done / elapsed if elapsed else 0.0
+        resumed_from = f" (from step {start_step} to {trainer.step_count})" if args.resume else ""
+        print(f"trained {done} steps{resumed_from} in {elapsed:.1f} s ({rate:.1f} steps/s)")
         if metrics:
             print(f"last step: D loss {metrics.d_loss:.3f}  G loss {metrics.g_loss:.3f}  "
                   f"D(x) {metrics.d_real:.3f}  D(G(z)) {metrics.d_fake:.3f}")
@@ -177,22 +221,23 @@ def _train(args) -> int:
     return status
 
 
-def _train_loop(trainer, steps: int | None, seconds: float | None):
-    """Train `steps` iterations (or for `seconds`) with a tqdm bar on a terminal; (last metrics, status, s).
-    Divergence ends the run with status 1 and Ctrl-C ends it early; either way the caller saves what there is."""
+def _train_loop(trainer, steps: int | None, seconds: float | None, all_agree=bool):
+    """Train until the trainer has done `steps` iterations (or for `seconds`) with a tqdm bar on a terminal;
+    (last metrics, status, s). Divergence ends the run with status 1 and Ctrl-C ends it early; either way the
+    caller saves what there is. `all_agree`: under torchrun, every rank goes on only while all ranks' clocks do."""
     from tqdm import tqdm
 
     from ganplay.trainer import TrainingDiverged
 
     by_time = steps is None
     # disable=None: no bar when stderr is not a terminal, so a CI log gets no line per redraw.
-    bar = tqdm(total=seconds if by_time else steps, unit="s" if by_time else "step", file=sys.stderr,
-               disable=None, dynamic_ncols=True,
+    bar = tqdm(total=seconds if by_time else steps, initial=0 if by_time else trainer.step_count,
+               unit="s" if by_time else "step", file=sys.stderr, disable=None, dynamic_ncols=True,
                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s{postfix}" if by_time else None)
     metrics, status, start = None, 0, time.perf_counter()
     try:
         with bar:
-            while (time.perf_counter() - start < seconds) if by_time else (trainer.step_count < steps):
+            while all_agree(time.perf_counter() - start < seconds) if by_time else (trainer.step_count < steps):
                 metrics = trainer.step()
                 bar.update(min(time.perf_counter() - start, seconds) - bar.n if by_time else 1)
                 bar.set_postfix(D=f"{metrics.d_loss:.3f}", G=f"{metrics.g_loss:.3f}", refresh=False)

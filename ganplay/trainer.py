@@ -386,6 +386,18 @@ class Trainer:
                 "d_updates": self.d_updates, "g_updates": self.g_updates, "dataset": self.source.describe(), "diverged": self.diverged, "device": str(self.device),
                 "precision": self.precision}
 
+    @classmethod
+    def from_checkpoint(cls, source, dataset, device: str | torch.device | None = None, rank: int = 0) -> "Trainer":
+        """A trainer that continues a saved run where it stopped (bit for bit on the CPU): `source` is a path,
+        bytes or a loaded `Checkpoint`; `rank` picks the random state under torchrun (ganplay.resume)."""
+        from ganplay.checkpoint import Checkpoint, load_checkpoint
+        from ganplay.resume import restore_training_state
+
+        ckpt = source if isinstance(source, Checkpoint) else load_checkpoint(source)
+        trainer = cls(ckpt.config, dataset, device)
+        restore_training_state(trainer, ckpt, rank)
+        return trainer
+
 
 def _grad_norm(module: torch.nn.Module) -> float:
     grads = [p.grad for p in module.parameters() if p.grad is not None]
