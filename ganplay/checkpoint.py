@@ -77,22 +77,33 @@ def save_checkpoint(path: str | os.PathLike, trainer=None, *, config: RunConfig 
                     generator: torch.nn.Module | None = None, discriminator: torch.nn.Module | None = None,
                     record: dict | None = None, card: dict | None = None, include_discriminator: bool = True,
                     half: bool = False, rank_generators: list[torch.Tensor] | None = None) -> Path:
-    """Write a checkpoint atomically. Pass a Trainer, or config + generator (+ discriminator). A trainer's
-    checkpoint can be resumed (ganplay.resume) unless `half` or without the discriminator; `rank_generators`:
-    every rank's random state under torchrun."""
-    state = None
+    """Write a checkpoint atomically. Pass a Trainer (see trainer_checkpoint_bytes), or config + generator
+    (+ discriminator)."""
     if trainer is not None:
-        config, generator = trainer.config, trainer.sampler   # the weight average when g_ema is on
-        discriminator = trainer.discriminator if include_discriminator else None
-        record = {**trainer.record(), **(record or {})}
-        if include_discriminator and not half:
-            from ganplay.resume import training_state
-
-            state_tensors, state_meta = training_state(trainer, rank_generators)
-            state = {"tensors": state_tensors, "meta": state_meta}
-    if config is None or generator is None:
+        data = trainer_checkpoint_bytes(trainer, record=record, card=card, include_discriminator=include_discriminator,
+                                        half=half, rank_generators=rank_generators)
+    elif config is None or generator is None:
         raise ValueError("save_checkpoint needs a trainer, or a config and a generator")
-    return write_atomic(path, checkpoint_bytes(config, generator, discriminator, record, card, half, state))
+    else:
+        data = checkpoint_bytes(config, generator, discriminator, record, card, half)
+    return write_atomic(path, data)
+
+
+def trainer_checkpoint_bytes(trainer, *, record: dict | None = None, card: dict | None = None,
+                             include_discriminator: bool = True, half: bool = False,
+                             rank_generators: list[torch.Tensor] | None = None) -> bytes:
+    """A trainer's checkpoint: its config (with the settings in use), samples' generator (the weight average when
+    g_ema is on), D, and what resuming needs (ganplay.resume) unless `half` or without the discriminator;
+    `rank_generators`: every rank's random state under torchrun. The CLI and the app's download both use it."""
+    discriminator = trainer.discriminator if include_discriminator else None
+    state = None
+    if include_discriminator and not half:
+        from ganplay.resume import training_state
+
+        state_tensors, state_meta = training_state(trainer, rank_generators)
+        state = {"tensors": state_tensors, "meta": state_meta}
+    return checkpoint_bytes(trainer.config, trainer.sampler, discriminator, {**trainer.record(), **(record or {})},
+                            card, half, state)
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> Path:

@@ -171,3 +171,24 @@ def test_cli_resume_counts_total_steps_and_applies_live_settings(mnist_dir, tmp_
     line = assert_user_error(ganplay("train", "--resume", str(first), "--preset", "dcgan", "--out", str(second),
                                      *args))
     assert "--preset cannot be used with --resume" in line
+
+
+def test_the_training_pages_checkpoint_download_resumes_with_the_settings_in_use(mnist):
+    """What the Training page's "Checkpoint" button offers (TrainingRun.checkpoint) carries the training state, so
+    `train --resume` continues the lecture's run, with the learning rate changed live during it."""
+    from ganplay.live import TrainingRun
+
+    cfg = preset("lecture").with_overrides(["train.batch_size=8"])
+    run = TrainingRun(cfg, mnist, max_steps=3)
+    try:
+        run.set_hyperparameters(lr_g=1e-4)
+        run.start()
+        assert run.wait_until(lambda s: s.state == "finished", timeout=120)
+        data = run.checkpoint()
+    finally:
+        run.stop()
+        run.join(10)
+    resumed = Trainer.from_checkpoint(data, mnist, "cpu")
+    assert resumed.step_count == 3 and resumed.learning_rates == (1e-4, cfg.train.lr_d)
+    assert resumed.config.train.lr_g == 1e-4
+    assert resumed.step().step == 4

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ganplay.checkpoint import checkpoint_bytes
+from ganplay.checkpoint import trainer_checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
 from ganplay.images import gif_bytes
 from ganplay.live.lane import Lane
@@ -237,12 +237,13 @@ class TrainingRun(RunWorker):
             return self.lanes[0].frames[index]
 
     def checkpoint(self, lane: int = 0) -> bytes:
-        """One lane as a ganplay checkpoint (same format as pretrained/), consistent between steps."""
+        """One lane as a ganplay checkpoint (same format as pretrained/, resumable with `train --resume`),
+        consistent between steps."""
         with self._model_lock:
             t = self.lanes[lane].trainer
             if t is None:
                 raise RuntimeError("this run's models were freed")
-            return checkpoint_bytes(t.config, t.sampler, t.discriminator, t.record())
+            return trainer_checkpoint_bytes(t)
 
     def samples_csv(self, lane: int = 0) -> bytes:
         """A point lane's generator samples on its fixed evaluation noise (2,500 points) as CSV: x,y or x."""
