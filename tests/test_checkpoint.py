@@ -337,17 +337,18 @@ def test_oversize_guard(lecture_file, monkeypatch):
 def test_size_limit_boundary_on_load(tmp_path):
     """A file of exactly MAX_BYTES gets past the size check (and is then judged on its contents); one byte more is
     refused, naming the limit. Sparse files: nothing big is written to disk."""
+    from ganplay.models import MAX_CHECKPOINT_MB
     limit = ganplay.checkpoint.MAX_BYTES
-    assert limit == 64 * 10**6
+    assert limit == MAX_CHECKPOINT_MB * 10**6
     at_limit, over = tmp_path / "at.safetensors", tmp_path / "over.safetensors"
     for path, size in ((at_limit, limit), (over, limit + 1)):
         with open(path, "wb") as f:
             f.truncate(size)
     with pytest.raises(CheckpointError, match="not a safetensors"):
         load_checkpoint(at_limit)
-    with pytest.raises(CheckpointError, match="larger than any ganplay checkpoint [(]64 MB at most[)]"):
+    with pytest.raises(CheckpointError, match=f"larger than any ganplay checkpoint [(]{MAX_CHECKPOINT_MB} MB at most[)]"):
         load_checkpoint(over)
-    with pytest.raises(CheckpointError, match="64 MB at most"):
+    with pytest.raises(CheckpointError, match=f"{MAX_CHECKPOINT_MB} MB at most"):
         load_checkpoint(bytes(limit + 1))
 
 

@@ -435,40 +435,47 @@ def test_models_are_refused_at_exactly_the_checkpoint_limit():
     check_size(_square_mlps(lo))              # just under: accepted
     with pytest.raises(ConfigError, match=rf"at most {MAX_CHECKPOINT_MB} MB"):
         build_models(_square_mlps(hi))        # just over: refused before anything is allocated
-    # the bound by hand: float32 weights and biases of G (100-w-w-784) and D (784-w-w-1), 12 tensors, 64 KiB
+    # the bound by hand: float32 weights and biases of G (100-w-w-784) and D (784-w-w-1), 6 tensors each; G twice
+    # (the weight average and the G that trains), two Adam moments and a step count per tensor of both, a 256-byte
+    # header entry per stored tensor, 64 KiB of header and 1 MiB of random states
     w = lo
-    params = (100 * w + w + w * w + w + w * 784 + 784) + (784 * w + w + w * w + w + w + 1)
-    assert checkpoint_size_bound(_square_mlps(w)) == 4 * params + 64 * 1024 + 256 * 12
-    assert w == 2439
+    g = 100 * w + w + w * w + w + w * 784 + 784
+    d = 784 * w + w + w * w + w + w + 1
+    by_hand = 4 * (2 * g + d) + 4 * 2 * (g + d) + 4 * 12 + 256 * (2 * 6 + 6 + 3 * 12) + 64 * 1024 + 2**20
+    assert checkpoint_size_bound(_square_mlps(w)) == by_hand
+    assert w == 2624
 
 
 def test_the_old_parameter_cap_no_longer_outruns_the_checkpoint_limit():
-    """30 million parameters per network were accepted before (the cap was 100 million) though their 240 MB
-    checkpoint could not be uploaded (64 MB); now the trainer refuses them first."""
+    """24 million parameters per network were accepted before (the cap was 100 million) though their checkpoint
+    could not be loaded; now the trainer refuses them first: the weights alone (190 MB) would fit the limit, the
+    checkpoint that resuming needs (about 670 MB with Adam's moments and G's average) would not."""
     import ganplay.checkpoint
     from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig
-    cfg = ModelConfig(generator=GeneratorConfig(arch="mlp", hidden=(5500, 5500)),
-                      discriminator=DiscriminatorConfig(arch="mlp", hidden=(5500, 5500)))
+    cfg = ModelConfig(generator=GeneratorConfig(arch="mlp", hidden=(4500, 4500)),
+                      discriminator=DiscriminatorConfig(arch="mlp", hidden=(4500, 4500)))
     with torch.device("meta"):
         from ganplay.models import Discriminator, Generator
-        sizes = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
-    assert 30_000_000 < min(sizes) and 4 * sum(sizes) > ganplay.checkpoint.MAX_BYTES
+        g, d = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
+    assert 23_000_000 < min(g, d) and 4 * (g + d) < ganplay.checkpoint.MAX_BYTES < 4 * (4 * g + 3 * d)
     with pytest.raises(ConfigError, match="parameters"):
         build_models(cfg)
 
 
 @pytest.mark.parametrize("name", ["lecture", "lsgan-dcgan", "cdcgan", "mlp-batchnorm", "toy-ring"])
-def test_checkpoint_size_bound_holds_for_real_checkpoints(name):
-    """The bound build_models checks is an upper bound of the real file, and a tight one (header allowance only)."""
-    from ganplay.checkpoint import checkpoint_bytes
+def test_checkpoint_size_bound_holds_for_real_checkpoints(name, mnist):
+    """The bound build_models checks is an upper bound of the largest real file, a resumable checkpoint of a run
+    that averages G's weights, and a tight one (within the header and random-state allowances)."""
+    from ganplay.checkpoint import trainer_checkpoint_bytes
     from ganplay.models import checkpoint_size_bound
-    cfg = preset(name)
-    G, D = build_models(cfg.model, seed=0)
-    record = {"steps": 10**9, "images_seen": 10**12, "seconds": 12345.678, "d_updates": 10**9, "g_updates": 10**9,
-              "dataset": "MNIST · t10k split · 8,000 images", "diverged": None, "device": "cpu", "precision": "float32"}
-    size = len(checkpoint_bytes(cfg, G, D, record=record))
+    from ganplay.toy import TOYS
+    from ganplay.trainer import Trainer
+    cfg = preset(name).with_overrides(["train.batch_size=2", "train.g_ema=0.9"])
+    trainer = Trainer(cfg, TOYS[cfg.train.dataset] if cfg.model.is_points else mnist, "cpu")
+    trainer.step()                                                  # Adam's moments exist from the first step
+    size = len(trainer_checkpoint_bytes(trainer, record={"dataset": "MNIST · t10k split · 8,000 images" * 4}))
     bound = checkpoint_size_bound(cfg.model)
-    assert size <= bound < size + 128 * 1024
+    assert size <= bound < size + 2**21                              # within the allowances (2 MiB)
 
 
 # -- initial weights come from the caller's generator, never torch's global RNG (issue 13) --------------------

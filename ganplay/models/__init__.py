@@ -120,37 +120,46 @@ def validate(cfg: ModelConfig) -> None:
         raise ConfigError("generator batch-norm eps/momentum, init std or slope out of range")
 
 
-# The one size limit, end to end: a model's checkpoint (G and D at float32, with its header) fits in
-# MAX_CHECKPOINT_MB. build_models refuses a bigger model, so whatever can train can also be saved, loaded
-# (ganplay.checkpoint refuses bigger files) and uploaded (the Latent page's uploader takes this size). Decimal
-# MB, because browsers count an upload widget's limit in 1000- or 1024-byte units: 10**6 fits under both.
-# Every preset fits with room to widen it: lsgan-dcgan, the largest, needs about 31 MB.
-MAX_CHECKPOINT_MB = 64
+# The one size limit, end to end: a model's checkpoint fits in MAX_CHECKPOINT_MB, the resumable kind included
+# (G and D at float32, plus what ganplay.resume stores: a second G when samples come from its weight average, two
+# optimiser tensors a parameter, as Adam keeps, and the random states). build_models refuses a bigger model, so
+# whatever can train can also be saved, loaded (ganplay.checkpoint refuses bigger files), uploaded (the Latent
+# page's uploader takes this size) and resumed. Decimal MB, because browsers count an upload widget's limit in
+# 1000- or 1024-byte units: 10**6 fits under both. Every preset fits: lsgan-dcgan, the largest, needs about 110 MB.
+MAX_CHECKPOINT_MB = 256
 MAX_CHECKPOINT_BYTES = MAX_CHECKPOINT_MB * 10**6
 _HEADER_BYTES = 64 * 1024          # the checkpoint's config, training record and card: a few KB in practice
 _TENSOR_ENTRY_BYTES = 256          # one tensor's header entry (name, dtype, shape, offsets): about 120 bytes
+_STATE_BYTES = 1 << 20             # random states (5 KB a rank under torchrun) and the last step's logits
+_OPTIMIZER_SLOTS = 2               # tensors an optimiser keeps per parameter at most (Adam's two moments)
 
 
 def checkpoint_size_bound(cfg: ModelConfig) -> int:
-    """An upper bound of the bytes a checkpoint of this model takes (G and D at float32, header included),
-    counted on the meta device: nothing is allocated."""
+    """An upper bound of the bytes a checkpoint of this model takes, resumable with G's weight average (the
+    largest kind), header included; counted on the meta device: nothing is allocated."""
     validate(cfg)
     with torch.device("meta"):
-        states = [net.state_dict() for net in (Generator(cfg), Discriminator(cfg))]
-    tensors = [t for state in states for t in state.values()]
-    weights = sum(t.numel() * t.element_size() for t in tensors)
-    return weights + _HEADER_BYTES + _TENSOR_ENTRY_BYTES * len(tensors)
+        nets = Generator(cfg), Discriminator(cfg)
+    total = _HEADER_BYTES + _STATE_BYTES
+    for copies, net in ((2, nets[0]), (1, nets[1])):          # G twice: the average and the G that trains
+        state, params = net.state_dict().values(), list(net.parameters())
+        total += copies * sum(t.numel() * t.element_size() for t in state)
+        total += _OPTIMIZER_SLOTS * sum(t.numel() * t.element_size() for t in params)
+        total += 4 * len(params)                                # each parameter's step count, one float32
+        total += _TENSOR_ENTRY_BYTES * (copies * len(state) + (_OPTIMIZER_SLOTS + 1) * len(params))
+    return total
 
 
 def check_size(cfg: ModelConfig) -> None:
-    """Raise ConfigError, naming the limit, for a model whose checkpoint would exceed MAX_CHECKPOINT_MB."""
+    """Raise ConfigError, naming the limit, for a model whose checkpoint could exceed MAX_CHECKPOINT_MB."""
     size = checkpoint_size_bound(cfg)
     if size > MAX_CHECKPOINT_BYTES:
         with torch.device("meta"):
             g, d = parameter_count(Generator(cfg)), parameter_count(Discriminator(cfg))
         raise ConfigError(f"this model is too big: G has {g:,} parameters and D {d:,}, a {size / 10**6:.0f} MB "
-                          f"checkpoint, and ganplay models are at most {MAX_CHECKPOINT_MB} MB (so that every "
-                          f"model can be saved, loaded and uploaded); use fewer or narrower layers")
+                          f"checkpoint with what resuming needs, and ganplay checkpoints are at most {MAX_CHECKPOINT_MB} MB "
+                          f"(so that every model can be saved, loaded, uploaded and resumed); use fewer or narrower "
+                          f"layers")
 
 
 def build_models(cfg: ModelConfig, seed: int | None = None, *,
