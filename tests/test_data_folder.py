@@ -306,3 +306,16 @@ def test_an_rgb_image_dataset_pads_to_32_and_scales_to_64_like_grey_mnist():
 def test_a_config_trained_on_your_own_images_asks_for_their_folder():
     with pytest.raises(DataError, match="trained on your own images .* --data DIR"):
         load_data("folder")
+
+
+def test_the_preview_shows_every_class(tmp_path):
+    """The images are stored class by class; the preview spreads over the set, so a two-class folder shows both."""
+    from ganplay.data.folder import preview_grid
+
+    for cls, colour in (("blue", (0, 0, 255)), ("red", (255, 0, 0))):
+        (tmp_path / cls).mkdir()
+        for i in range(20):
+            rgb(tmp_path / cls / f"{i}.png", colour)
+    grid = preview_grid(load_image_folder(tmp_path, 28), 16)          # (2 rows of 8 tiles, RGB)
+    tiles = [grid[2 + r * 30 + 14, 2 + c * 30 + 14].tolist() for r in range(2) for c in range(8)]
+    assert tiles[:8] == [[0, 0, 255]] * 8 and tiles[8:] == [[255, 0, 0]] * 8

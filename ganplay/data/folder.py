@@ -213,11 +213,15 @@ def holds_image_files(folder: str | os.PathLike) -> bool:
 
 
 def preview_grid(data: ImageDataset, n: int = 16):
-    """The first n images tiled 8 to a row: uint8 (H, W) for grey, (H, W, 3) for RGB (ganplay.images.make_grid)."""
+    """n images spread evenly over the set (so every class shows: they are stored class by class), tiled 8 to a
+    row: uint8 (H, W) for grey, (H, W, 3) for RGB (ganplay.images.make_grid)."""
+    import torch
+
     from ganplay.data.source import images_to_unit
     from ganplay.images import make_grid
 
-    return make_grid(images_to_unit(data.images[:n]), nrow=8)
+    index = torch.linspace(0, len(data) - 1, min(n, len(data))).round().long()
+    return make_grid(images_to_unit(data.images[index]), nrow=8)
 
 
 def fit_config(config, data: ImageDataset):
