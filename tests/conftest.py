@@ -3,6 +3,7 @@
 CI sets GANPLAY_DATA=../shared/data/mnist (relative to the repository root). Tests that need the data fail,
 never skip, when it is missing: a green run must mean the data-driven tests really ran.
 """
+import contextlib
 import os
 from pathlib import Path
 
@@ -60,3 +61,27 @@ def mnist_dir() -> Path:
 def mnist(mnist_dir) -> ganplay.data.ImageDataset:
     """MNIST, training part (the t10k images minus the fixed evaluation holdout)."""
     return ganplay.data.load_dataset("mnist", mnist_dir)
+
+
+@contextlib.contextmanager
+def global_rng_hammered():
+    """While the block runs, another thread keeps seeding and drawing from torch's global RNG (what a second
+    server thread might do): code that owns its generators must give the same results regardless."""
+    import threading
+
+    stop = threading.Event()
+
+    def hammer():
+        i = 0
+        while not stop.is_set():
+            torch.manual_seed(i)
+            torch.randn(64)
+            i += 1
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

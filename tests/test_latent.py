@@ -127,25 +127,12 @@ def test_principal_directions_never_seed_fork_or_draw_from_the_global_rng(model,
 
 
 def test_principal_directions_repeat_while_a_thread_uses_the_global_rng():
-    import threading
+    from tests.conftest import global_rng_hammered
     cfg = preset("lecture").model
     generator = build_models(cfg, seed=0)[0].eval()
     reference = latent.principal_directions(generator, n_samples=300, k=4, seed=3)
-    stop = threading.Event()
-
-    def hammer():
-        i = 0
-        while not stop.is_set():
-            torch.manual_seed(i)
-            torch.randn(256)
-            i += 1
-    thread = threading.Thread(target=hammer)
-    thread.start()
-    try:
+    with global_rng_hammered():
         runs = [latent.principal_directions(generator, n_samples=300, k=4, seed=3) for _ in range(3)]
-    finally:
-        stop.set()
-        thread.join()
     assert all(torch.equal(a, b) for run in runs for a, b in zip(reference, run))
 
 

@@ -514,24 +514,11 @@ def test_build_models_leaves_the_global_rng_as_it_was():
 
 
 def test_seeded_weights_repeat_while_a_thread_uses_the_global_rng():
-    import threading
+    from tests.conftest import global_rng_hammered
     m = preset("lecture").model
     reference = _weights(build_models(m, seed=2))
-    stop = threading.Event()
-
-    def hammer():
-        i = 0
-        while not stop.is_set():
-            torch.manual_seed(i)
-            torch.randn(64)
-            i += 1
-    thread = threading.Thread(target=hammer)
-    thread.start()
-    try:
+    with global_rng_hammered():
         again = [_weights(build_models(m, seed=2)) for _ in range(3)]
-    finally:
-        stop.set()
-        thread.join()
     assert all(torch.equal(a, b) for run in again for a, b in zip(reference, run))
 
 
