@@ -216,3 +216,22 @@ def test_a_wrong_ganplay_data_is_named_on_the_training_page(nowhere, monkeypatch
     monkeypatch.setenv("GANPLAY_DATA", str(nowhere / "typo"))
     at = training_page()
     assert f"GANPLAY_DATA={nowhere / 'typo'} but" in at.error[0].value and "is not a folder" in at.error[0].value
+
+
+def test_without_any_dataset_your_own_images_still_train(nowhere, tmp_path):
+    """A fresh offline machine: MNIST is missing, yet a folder of the user's own images trains at once."""
+    from PIL import Image
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (30, 30), (60 * i, 20, 200)).save(folder / f"{i}.png")
+    at = training_page()
+    button(at, "Or train on your own images").click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="tr_dataset").options == ["Your own images"]
+    at.text_input(key="own_path").input(str(folder)).run()
+    button(at, "Step once").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    run = resources.run_registry().get(at.session_state["run_id"])
+    assert run.trainer.config.model.channels == 3 and run.wait_until(lambda s: s.step == 1, timeout=60)

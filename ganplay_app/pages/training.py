@@ -22,8 +22,10 @@ registry = resources.run_registry()
 status = resources.dataset_status()
 available = [name for name, error in status.items() if error is None]
 data_ui.notices_ui()
-if not available:
+if not available and st.session_state.get("tr_dataset") != folder_ui.OWN:
     data_ui.no_data_ui(status)
+    st.button(f"Or train on {folder_ui.TITLE.lower()}", icon=":material/photo_library:",
+              on_click=lambda: st.session_state.update(tr_dataset=folder_ui.OWN))   # needs no download
     st.stop()
 data_ui.apply_choice(available)
 
