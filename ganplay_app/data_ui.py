@@ -171,8 +171,8 @@ def no_data_ui(status: dict[str, str | None]) -> None:
     if not _is_missing(name) or (env_value and not Path(env_value).expanduser().is_dir()):
         st.error(status[name])             # unreadable files or a wrong $GANPLAY_DATA: that message is the news
     else:
-        st.warning(f"**{spec.title} is not on this machine yet**, so there is nothing to train on. The Theory, "
-                   f"Latent space and Toy lab pages need no dataset: they work now.")
+        st.warning(f"**{spec.title} is not on this machine yet**: download it below, or train on your own images. "
+                   f"The Theory, Latent space and Toy lab pages need no dataset: they work now.")
     st.markdown(f"Download {spec.title} (about 11 MB) into `{download_dir(name)}`, where ganplay finds it:")
     download_button_ui(name, key=f"data_download_{name}", primary=True)
     if failure_ui(name):
