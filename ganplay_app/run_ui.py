@@ -78,7 +78,7 @@ class RunControl:
     def stop(self) -> None:
         run = self.current()
         if run is not None:
-            run.stop()
+            run.stop(wait_s=STEP_WAIT_S)     # the redraw shows the grid at the final step
 
     def step(self, part: str = "both") -> None:
         """One iteration ("both"), one D update ("d") or one G update ("g"); the redraw shows it if it is done

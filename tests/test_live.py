@@ -92,6 +92,30 @@ def test_the_timeline_takes_a_frame_each_interval_of_the_runs_clock(runs, mnist)
     assert snap.timeline_steps == [1, second] and snap.grid_step == second   # one frame per 10 s of clock
 
 
+def test_a_stopped_run_shows_its_grid_at_the_step_it_stopped(runs, mnist):
+    clock = ManualClock()                         # the clock stands still: no redraw is due after step 1
+    run = runs(dataset=mnist, grid_every_s=10.0, clock=clock)
+    run.start()
+    assert run.wait_until(lambda s: s.step >= 6)
+    assert run.snapshot().grid_step == 1          # between redraws, as the bug report saw (557 vs 551)
+    run.stop(wait_s=60)
+    assert finished(run)
+    snap = run.snapshot()
+    assert snap.step >= 6 and snap.grid_step == snap.step      # the page and the Grid PNG agree
+    assert snap.timeline_steps[-1] == snap.step                # and so does the scrubber's last frame
+
+
+def test_a_paused_run_shows_its_grid_at_the_step_it_paused(runs, mnist):
+    clock = ManualClock()
+    run = runs(dataset=mnist, grid_every_s=10.0, clock=clock)
+    run.start()
+    assert run.wait_until(lambda s: s.step >= 6)
+    run.pause()
+    assert run.wait_idle()
+    snap = run.snapshot()
+    assert snap.grid_step == snap.step and snap.timeline_steps[-1] == snap.step
+
+
 def test_run_of_chosen_length_finishes_exactly(runs, mnist):
     run = runs(dataset=mnist, max_steps=12)
     run.start()

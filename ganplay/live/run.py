@@ -117,8 +117,12 @@ class TrainingRun(RunWorker):
             self._thread = threading.Thread(target=self._work, name=f"ganplay-run-{self.id}", daemon=True)
             self._thread.start()
 
-    def stop(self, reason: str = "Stopped.") -> None:
+    def stop(self, reason: str = "Stopped.", wait_s: float = 0.0) -> None:
+        """End the run. With `wait_s`, return once the worker has drawn its last picture and exited (or after
+        wait_s seconds), so a page redrawn next shows the grid at the step the run stopped at."""
         self._end(STOPPED, reason)
+        if wait_s and self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(wait_s)
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:

@@ -57,6 +57,8 @@ class RunWorker:
                     self._end(DIVERGED, self.lanes[0].message or next(l.message for l in self.lanes if l.message))
                 elif done:
                     self._end(FINISHED, f"Finished {step} steps.")
+            if self._stale:                  # stopped between redraws: the picture shows the step it stopped at
+                self._redraw()
         except Exception as err:  # noqa: BLE001 - a worker must report, not vanish
             self._end(FAILED, f"The run failed: {type(err).__name__}: {err}")
         finally:
@@ -77,6 +79,9 @@ class RunWorker:
         with self._changed:
             for lane, view in zip(self.lanes, views):
                 lane.view, lane.view_step = view, lane.trainer.step_count if lane.trainer else step
+                # the timeline ends where the run paused or stopped, so the scrubber's last frame is this one
+                if not lane.points and lane.alive and (not lane.frames or lane.frames[-1][0] != lane.view_step):
+                    self._add_frame(lane, lane.view_step, lane.view)
             self._notify()
 
     def _step_lane(self, lane: Lane, part: str) -> StepMetrics | None:

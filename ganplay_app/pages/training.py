@@ -92,16 +92,17 @@ if run is None:
 
 
 stepping = control.stepping(run)             # a Step click returned before its step landed: poll until it does
+settling = state == "paused" and not run.snapshot(with_history=False).idle   # until the pause's last picture
 
 
-@st.fragment(run_every=0.5 if running or stepping else (None if state in ENDED else 5.0))
+@st.fragment(run_every=0.5 if running or stepping or settling else (None if state in ENDED else 5.0))
 def live_panel() -> None:
     r = current_run()
     if r is None:
         return
     r.heartbeat()
     snap = r.snapshot()
-    if snap.state != state or (stepping and not snap.steps_pending):
+    if snap.state != state or (stepping and not snap.steps_pending) or (settling and snap.idle):
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     m = st.columns(5)
     last = {k: v[-1] for k, v in snap.history.items() if v}
