@@ -50,7 +50,8 @@ def test_a_server_folder_of_rgb_images_trains_an_rgb_model(page, tmp_path):
     config = run.trainer.config
     assert (config.model.channels, config.train.dataset, config.name) == (3, "folder", "lecture")
     assert run.snapshot().step == 1 and run.snapshot().grid.shape[-1] == 3    # the live grid is in colour
-    assert len(page.get("image")) == 2                                     # the preview and G's grid
+    captions = [img.caption for e in page.get("image") for img in e.proto.imgs]
+    assert captions[1:] == ["G(fixed noise) at step 1", "your images"]    # the preview, G's grid, the real ones
 
 
 def test_a_wrong_folder_is_a_message_and_start_says_what_is_missing(page, tmp_path):

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ganplay.figures.training import ema
 from ganplay_app import resources, run_ui
 from tests.conftest import ManualClock
 
@@ -54,6 +55,10 @@ def the_run(at):
     return run
 
 
+def image_captions(at) -> list[str]:
+    return [img.caption for e in at.get("image") for img in e.proto.imgs]
+
+
 def rerun_when(at, predicate, timeout=60.0):
     """Wait until the page's run satisfies `predicate(snapshot)` (the worker wakes the wait), then redraw."""
     assert the_run(at).wait_until(predicate, timeout), "the run never reached the expected state"
@@ -69,7 +74,9 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     assert not at.exception and not at.error
     rerun_when(at, lambda s: s.step >= 5)
     assert steps_shown(at) >= 5
-    assert len(at.get("plotly_chart")) == 2 and len(at.get("image")) == 1    # curves and the sample grid
+    assert len(at.get("plotly_chart")) == 2                                   # the curves
+    captions = image_captions(at)                                             # the sample grid, real digits
+    assert len(captions) == 2 and captions[0].startswith("G(fixed noise) at step ") and captions[1] == "real digits"
     assert 0.0 <= float(metric(at, "D(x)")) <= 1.0
 
     button(at, "Pause").click().run()
@@ -77,7 +84,13 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     assert run.wait_idle(), "the worker never acknowledged the pause"
     at.run()
     paused_at = steps_shown(at)
-    assert paused_at == run.snapshot().step
+    snap = run.snapshot()
+    assert paused_at == snap.step
+    assert image_captions(at)[0] == f"G(fixed noise) at step {paused_at}"     # the grid is at the paused step
+    assert metric(at, "D(x)") == f"{ema(snap.history['d_real'], span=20):.3f}"   # smoothed, not one batch
+    assert metric(at, "D(G(z))") == f"{ema(snap.history['d_fake'], span=20):.3f}"
+    tile = next(m for m in at.metric if m.label == "D(x)")
+    assert "last 20 recorded steps" in tile.help
     assert button(at, "Resume").disabled is False and button(at, "Pause").disabled is True
     assert re.fullmatch(r"Run: \*\*Paused for \d+ s\*\*", run_state(at))      # the worker acknowledged it
     assert run.wait_idle(passes=3)          # three more times the worker looked and stayed paused
@@ -96,7 +109,9 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     at.run()
     assert run.state == "stopped" and not run._thread.is_alive() and run_state(at) == "Run: **Stopped**"
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Checkpoint (.safetensors)", "Grid (PNG)", "Training GIF"]
+    assert labels == ["Checkpoint (.safetensors)", "Grid (PNG)", "Training GIF", "Metrics (CSV)"]
+    snap = run.snapshot()
+    assert image_captions(at)[0] == f"G(fixed noise) at step {snap.step}"    # stopped: the grid at the last step
 
 
 def test_a_tab_returning_after_the_watchdog_freed_its_run_sees_its_last_state(app):

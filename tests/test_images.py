@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from ganplay.data import images_to_unit
-from ganplay.images import gif_bytes, make_grid, png_bytes, to_uint8, upscale
+from ganplay.images import LABEL_BAND, gif_bytes, make_grid, png_bytes, to_uint8, upscale
 
 
 def test_grid_shape_for_an_8_by_8_grid():
@@ -102,3 +102,22 @@ def test_gif_frames_keep_their_content():
 def test_gif_needs_a_frame():
     with pytest.raises(ValueError):
         gif_bytes([])
+
+
+def test_labelled_gif_is_slide_sized_and_each_frame_carries_its_step():
+    grid = np.full((242, 242), 128, np.uint8)                 # the live grid's size; identical pictures
+    gif = Image.open(io.BytesIO(gif_bytes([grid, grid], labels=["step 1", "step 500"], min_width=480)))
+    assert gif.size == (484, 484 + LABEL_BAND)                # enlarged by a whole factor (2), band below
+    frames = []
+    for i in range(2):
+        gif.seek(i)
+        frames.append(np.asarray(gif.convert("L"), dtype=int))
+    picture, band = slice(0, 484), slice(484, 484 + LABEL_BAND)
+    assert np.array_equal(frames[0][picture], frames[1][picture])   # same grid...
+    assert (frames[0][band] != frames[1][band]).any()               # ...different label
+    assert (frames[0][band] > 200).sum() > 20                       # light text written on the dark band
+
+
+def test_labels_must_match_frames():
+    with pytest.raises(ValueError, match="1 labels for 2 frames"):
+        gif_bytes([np.zeros((4, 4), np.uint8)] * 2, labels=["step 1"])

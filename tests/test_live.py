@@ -1,8 +1,16 @@
 """ganplay.live: a run on a worker thread obeys its controls, ends cleanly, and the registry caps runs."""
+import csv
+import io
+
+import numpy as np
 import pytest
 import torch
 
 from ganplay.checkpoint import load_checkpoint
+from ganplay.images import LABEL_BAND
+from ganplay.live import METRICS
+from ganplay.live.lane import REAL_SEED
+from ganplay.live.snapshot import history_csv
 from ganplay.live import (DIVERGED, FINISHED, IDLE_STOPPED, PAUSED, RUNNING, STOPPED, RunRegistry, ServerBusy,
                           TrainingRun)
 from ganplay.presets import preset
@@ -204,6 +212,31 @@ def test_checkpoint_and_gif_from_a_live_run(runs, mnist):
     import io
     gif = Image.open(io.BytesIO(run.timeline_gif()))
     assert gif.format == "GIF" and gif.n_frames == len(run.snapshot().timeline_steps)
+    assert gif.width >= 480 and gif.width == 2 * 242 and gif.height == 2 * 242 + LABEL_BAND   # slide-sized
+
+
+def test_metric_history_exports_as_csv_that_reads_back(runs, mnist):
+    run = runs(dataset=mnist, max_steps=5)
+    run.start()
+    assert finished(run)
+    history = run.snapshot().history
+    rows = list(csv.reader(io.StringIO(history_csv(history).decode())))
+    assert rows[0] == ["step", *METRICS]                          # a header row
+    assert [int(r[0]) for r in rows[1:]] == [1, 2, 3, 4, 5]       # one row per recorded step
+    for i, key in enumerate(METRICS, start=1):
+        assert [float(r[i]) for r in rows[1:]] == history[key]    # exactly the values recorded
+
+
+def test_real_images_beside_the_samples_are_fixed_training_images(runs, mnist):
+    first, second = runs(dataset=mnist), runs(dataset=mnist)
+    grid = first.snapshot().real_grid
+    assert grid.dtype.name == "uint8" and grid.shape == (2 + 4 * 30, 2 + 4 * 30)   # 4 x 4 digits of 28 px
+    assert np.array_equal(grid, second.snapshot().real_grid)                     # the same ones every run
+    picked = torch.randint(len(mnist), (16,), generator=torch.Generator().manual_seed(REAL_SEED))
+    for i in (0, 15):                                   # first and last tile: the training images drawn
+        r, c = divmod(i, 4)
+        tile = grid[2 + 30 * r:30 + 30 * r, 2 + 30 * c:30 + 30 * c].astype(int)
+        assert np.abs(tile - mnist.images[picked[i]].numpy().astype(int)).max() <= 1
 
 
 def test_history_stays_bounded(runs, mnist):

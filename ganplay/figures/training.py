@@ -5,7 +5,8 @@
     d_outputs_figure(history, output="probability").show()
 
 Plain dict specs built with graph_objects; no smoothing hides what happened, but a running mean is drawn
-over the raw (faint) values so a trend shows through the noise of single batches.
+over the raw (faint) values so a trend shows through the noise of single batches. The loss axis is set from
+the history without its few most extreme values, so one early spike cannot flatten the rest (autoscale shows it).
 """
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ganplay.figures.theory import COLORS, FONT
+
+EMA_SPAN = 20          # the D(x) / D(G(z)) tiles: an EMA over about this many recorded steps
+HEIGHT = 340           # fits two charts beside the grid at 1280x720
+AXIS_FONT = dict(size=15, color="#222222")
 
 SERIES = {
     "d_loss": ("D loss", COLORS["data"]),
@@ -33,6 +38,36 @@ def running_mean(values: list[float], window: int) -> np.ndarray:
     return (csum[idx] - csum[lo]) / (idx - lo)
 
 
+def ema(values: list[float], span: int = EMA_SPAN) -> float:
+    """Exponential moving average of `values` (oldest first), weight 2 / (span + 1) on each newer value,
+    started from the first; NaN for no values. What the tiles show instead of one batch's jumpy value."""
+    if not len(values):
+        return float("nan")
+    alpha = 2.0 / (span + 1)
+    smoothed = float(values[0])
+    for v in values[1:]:
+        smoothed = alpha * float(v) + (1 - alpha) * smoothed
+    return smoothed
+
+
+def robust_range(values, trim: float = 0.02, margin: float = 0.15) -> list[float] | None:
+    """A y range for `values` without its few most extreme ones (the top and bottom `trim` share, at least one
+    each way) plus a margin, or None (let plotly autorange) unless a trimmed value lies so far out that it would
+    squash the rest into less than half the chart. So a lone spike, early or late, no longer sets the axis."""
+    v = np.sort(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    if len(v) < 20:
+        return None
+    k = max(1, int(trim * len(v)))
+    lo, hi = v[k], v[-k - 1]
+    span = max(hi - lo, 1e-6)
+    low_out, high_out = v[0] < lo - span, v[-1] > hi + span
+    if not (low_out or high_out):
+        return None
+    pad = margin * span          # clip only the side that sticks out; the other keeps all its data
+    return [float((lo if low_out else v[0]) - pad), float((hi if high_out else v[-1]) + pad)]
+
+
 def _lines(history: dict[str, list[float]], keys: tuple[str, ...], title: str, y_title: str,
            height: int) -> go.Figure:
     steps = history.get("step", [])
@@ -45,24 +80,38 @@ def _lines(history: dict[str, list[float]], keys: tuple[str, ...], title: str, y
                                  showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=steps, y=running_mean(values, window), mode="lines", name=name,
                                  line=dict(color=color, width=3)))
-    fig.update_layout(template="plotly_white", font={**FONT, "size": 15}, height=height, title=title,
-                      margin=dict(l=60, r=20, t=60, b=50), hovermode="x unified",
+    fig.update_layout(template="plotly_white", font={**FONT, "size": 16}, height=height, title=title,
+                      margin=dict(l=70, r=20, t=60, b=55), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
-    fig.update_xaxes(title="generator step", rangemode="tozero")
-    fig.update_yaxes(title=y_title)
+    fig.update_xaxes(title="generator step", rangemode="tozero", tickfont=AXIS_FONT, title_font=AXIS_FONT)
+    fig.update_yaxes(title=y_title, tickfont=AXIS_FONT, title_font=AXIS_FONT)
     return fig
 
 
-def losses_figure(history: dict[str, list[float]], height: int = 320) -> go.Figure:
-    return _lines(history, ("d_loss", "g_loss"), "Losses", "loss", height)
+def losses_figure(history: dict[str, list[float]], height: int = HEIGHT) -> go.Figure:
+    """D's and G's loss; a spike outside the robust range is clipped, and the chart says how high it went."""
+    fig = _lines(history, ("d_loss", "g_loss"), "Losses", "loss", height)
+    values = np.concatenate([np.asarray(history.get(k, []), dtype=float) for k in ("d_loss", "g_loss")])
+    y_range = robust_range(values)
+    if y_range is not None:
+        fig.update_yaxes(range=y_range)
+        top = float(np.nanmax(values))
+        if top > y_range[1]:
+            fig.add_annotation(text=f"▲ off the chart, up to {top:.3g} (the chart's Autoscale shows it)",
+                               xref="x domain", x=0.01, xanchor="left", yref="y domain", y=0.99, yanchor="top",
+                               showarrow=False, font=dict(size=13, color=COLORS["guide"]))
+    return fig
 
 
-def d_outputs_figure(history: dict[str, list[float]], output: str = "probability", height: int = 320) -> go.Figure:
+def d_outputs_figure(history: dict[str, list[float]], output: str = "probability",
+                     height: int = HEIGHT) -> go.Figure:
     """Mean D(x) and D(G(z)); probabilities get a fixed [0, 1] axis and the 1/2 line of a fooled D."""
     y_title = {"probability": "mean D (probability)", "score": "mean D score", "critic": "mean critic score"}[output]
     fig = _lines(history, ("d_real", "d_fake"), "What the discriminator says", y_title, height)
     if output == "probability":
         fig.update_yaxes(range=[0, 1])
-        fig.add_hline(y=0.5, line=dict(color=COLORS["guide"], dash="dot", width=1.5),
-                      annotation_text="½: D cannot tell", annotation_position="bottom right")
+        fig.add_hline(y=0.5, line=dict(color=COLORS["guide"], dash="dot", width=1.5))
+        # anchored by its right edge inside the plot, so the label is never cut at the chart's border
+        fig.add_annotation(text="½: D cannot tell", xref="x domain", x=0.99, xanchor="right", yref="y", y=0.5,
+                           yanchor="top", showarrow=False, font=dict(size=14, color="#444444"))
     return fig

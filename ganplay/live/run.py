@@ -18,8 +18,8 @@ import torch
 
 from ganplay.checkpoint import trainer_checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
-from ganplay.images import gif_bytes
-from ganplay.live.lane import Lane
+from ganplay.images import gif_bytes, make_grid
+from ganplay.live.lane import REAL_SEED, Lane
 from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED,
                                    READY, RUNNING, STOPPED, RunSnapshot)
 from ganplay.live.worker import WATCH_EVERY_S, RunWorker
@@ -27,6 +27,9 @@ from ganplay.trainer import LIVE_DEVICE, Trainer
 
 __all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES", "PARTS", "PAUSED", "READY", "RUNNING", "STOPPED",
            "WATCH_EVERY_S", "RunSnapshot", "TrainingRun"]
+
+REAL_GRID = 16          # training images shown beside the samples
+GIF_WIDTH = 480         # px: the exported GIF's frames are enlarged to at least this width
 
 
 class TrainingRun(RunWorker):
@@ -42,6 +45,9 @@ class TrainingRun(RunWorker):
         if len(compare) > MAX_LANES - 1:
             raise ConfigError(f"side by side takes at most {MAX_LANES} recipes, got {1 + len(compare)}")
         self.lanes = [Lane(c, dataset, device, max_points) for c in (config, *compare)]
+        first = self.lanes[0]
+        self.real_grid = None if first.points else make_grid(      # (H, W) uint8: 16 fixed training images
+            first.trainer.source.batch(REAL_GRID, torch.Generator().manual_seed(REAL_SEED))[0], nrow=4)
         self.max_steps = max_steps
         self.threads, self.grid_every_s = threads, grid_every_s
         self.max_frames = max_frames
@@ -234,7 +240,7 @@ class TrainingRun(RunWorker):
                 timeline_steps=[s for s, _ in first.frames], message=self._message, config=self.config,
                 lanes=lanes, freed=first.trainer is None,
                 steps_pending=self._steps_pending(), idle=self._idle,
-                state_seconds=self.clock() - self._since)
+                state_seconds=self.clock() - self._since, real_grid=self.real_grid)
 
     def frame(self, index: int) -> tuple[int, np.ndarray]:
         with self._lock:
@@ -259,8 +265,10 @@ class TrainingRun(RunWorker):
                 raise RuntimeError("no point samples: the models were freed, or this lane makes images")
             return to_csv(chosen.trainer.sample(chosen.eval_z).numpy()).encode()
 
-    def timeline_gif(self, duration_ms: int = 250) -> bytes:
+    def timeline_gif(self, duration_ms: int = 250, min_width: int = GIF_WIDTH) -> bytes:
+        """The timeline of sample grids as a GIF big enough for a slide, each frame labelled with its step."""
         with self._lock:
             first = self.lanes[0]
-            frames = [g for _, g in first.frames] or [first.view]
-        return gif_bytes(frames, duration_ms)
+            frames = first.frames or [(first.view_step, first.view)]
+        return gif_bytes([g for _, g in frames], duration_ms, labels=[f"step {s:,}" for s, _ in frames],
+                         min_width=min_width)

@@ -1,6 +1,8 @@
 """What a live run looks like from outside: its state names and the consistent copy its readers get."""
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,4 +38,16 @@ class RunSnapshot:
     steps_pending: int = 0               # single steps asked for, not yet published
     idle: bool = True                    # the worker waits with nothing to do: what is shown will not move
     state_seconds: float = 0.0           # on the run's clock, since the state last changed
+    real_grid: np.ndarray | None = None  # a fixed few training images (uint8), to compare with the samples
+
+
+def history_csv(history: dict[str, list[float]]) -> bytes:
+    """A metric history as CSV: a header row ("step" first, then the metrics), one row per recorded step."""
+    keys = ["step", *(k for k in history if k != "step")]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(keys)
+    for row in zip(*(history[k] for k in keys)):
+        writer.writerow([int(row[0]), *(repr(float(v)) for v in row[1:])])
+    return buf.getvalue().encode()
 

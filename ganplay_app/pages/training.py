@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ganplay.figures.training import d_outputs_figure, losses_figure
-from ganplay.images import png_bytes, upscale
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay_app import data_ui, folder_ui, resources
-from ganplay_app.run_ui import RunControl, state_label
+from ganplay_app import data_ui, folder_ui, resources, training_panels
+from ganplay_app.run_ui import RunControl
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
 st.title("Training a GAN, live")
@@ -104,46 +102,14 @@ def live_panel() -> None:
     snap = r.snapshot()
     if snap.state != state or (stepping and not snap.steps_pending) or (settling and snap.idle):
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
-    m = st.columns(5)
-    last = {k: v[-1] for k, v in snap.history.items() if v}
-    m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
-    trainer = r.trainer                     # None once the watchdog freed the models
-    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}", help="G updates per second" + (
-        f", training at {trainer.precision} on {trainer.device}." if trainer else "."))
-    m[2].metric("Training time", f"{snap.seconds:.0f} s")
-    m[3].metric("D(x)", f"{last['d_real']:.3f}" if last else "–")
-    m[4].metric("D(G(z))", f"{last['d_fake']:.3f}" if last else "–")
-    st.caption(f"Run: **{state_label(snap)}**")    # after the tiles: a browser that reads it sees their step
-    if snap.max_steps:
-        st.progress(min(snap.step / snap.max_steps, 1.0))
-    if snap.state == "diverged":
-        st.error(snap.message)
-    elif snap.message:
-        st.info(snap.message)
-
+    training_panels.tiles(snap, r.trainer)
     left, right = st.columns([1, 1])
     with left:
-        frames = snap.timeline_steps
-        if len(frames) > 1 and not running:
-            pick = st.select_slider("Scrub through training", options=list(range(len(frames))),
-                                    value=len(frames) - 1, format_func=lambda i: f"step {frames[i]}")
-            grid_step, grid = r.frame(pick)
-        else:
-            grid_step, grid = snap.grid_step, snap.grid
-        st.image(upscale(grid, 2), output_format="PNG", caption=f"G(fixed noise) at step {grid_step}")
+        training_panels.pictures(r, snap, scrub=not running)
     with right:
-        st.plotly_chart(losses_figure(snap.history, height=280), key="losses")
-        st.plotly_chart(d_outputs_figure(snap.history, LOSSES[snap.config.train.loss].output, height=280),
-                        key="d_outputs")
+        training_panels.charts(snap)
     if not running and snap.step > 0:
-        d = iter(st.columns(3))
-        name = f"ganplay-{snap.config.name}-step{snap.step}"
-        if not snap.freed:                  # the checkpoint went with the freed models; the pictures stay
-            next(d).download_button("Checkpoint (.safetensors)", r.checkpoint, f"{name}.safetensors",
-                                    on_click="ignore", width="stretch")
-        next(d).download_button("Grid (PNG)", png_bytes(upscale(snap.grid, 2)), f"{name}.png", on_click="ignore",
-                                width="stretch")
-        next(d).download_button("Training GIF", r.timeline_gif, f"{name}.gif", on_click="ignore", width="stretch")
+        training_panels.downloads(r, snap)
 
 
 live_panel()

@@ -1,0 +1,85 @@
+"""What the Training page's live panel draws from one snapshot of its run: the tiles, the sample grid beside a
+few real training images, the charts and the downloads.
+
+    tiles(snap, run.trainer)
+    pictures(run, snap, scrub=not running)
+    charts(snap)
+    downloads(run, snap)
+
+Every function only reads the snapshot (and the run's exporters); the page's fragment decides when to redraw.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ganplay.data import FOLDER_DATASET
+from ganplay.figures.training import EMA_SPAN, d_outputs_figure, ema, losses_figure
+from ganplay.images import png_bytes, upscale
+from ganplay.live import RunSnapshot, TrainingRun
+from ganplay.live.snapshot import history_csv
+from ganplay.losses import LOSSES
+from ganplay_app.run_ui import state_label
+
+SMOOTHED = (f"An exponential moving average over about the last {EMA_SPAN} recorded steps (weight 2/{EMA_SPAN + 1} "
+            "on the newest), so one batch's value does not make the number jump. The chart shows every step.")
+
+
+def real_caption(snap: RunSnapshot) -> str:
+    """What the real images beside the samples are called, for the data the run trains on."""
+    dataset = snap.config.train.dataset
+    return "your images" if dataset == FOLDER_DATASET else ("real digits" if dataset == "mnist" else "real images")
+
+
+def tiles(snap: RunSnapshot, trainer) -> None:
+    """Step, speed, time and D's smoothed verdicts on real and generated images; then the run's state."""
+    m = st.columns(5)
+    m[0].metric("Step", f"{snap.step:,}" + (f" / {snap.max_steps:,}" if snap.max_steps else ""))
+    m[1].metric("Steps / s", f"{snap.steps_per_second:.1f}", help="G updates per second" + (
+        f", training at {trainer.precision} on {trainer.device}." if trainer else "."))   # None once freed
+    m[2].metric("Training time", f"{snap.seconds:.0f} s")
+    for col, key, label in ((m[3], "d_real", "D(x)"), (m[4], "d_fake", "D(G(z))")):
+        values = snap.history.get(key, [])
+        col.metric(label, f"{ema(values):.3f}" if values else "–", help=SMOOTHED)
+    st.caption(f"Run: **{state_label(snap)}**")    # after the tiles: a browser that reads it sees their step
+    if snap.max_steps:
+        st.progress(min(snap.step / snap.max_steps, 1.0))
+    if snap.state == "diverged":
+        st.error(snap.message)
+    elif snap.message:
+        st.info(snap.message)
+
+
+def pictures(run: TrainingRun, snap: RunSnapshot, scrub: bool) -> None:
+    """The generator's grid (with a scrubber through the timeline when `scrub`) and, beside it, the same few
+    real training images all run long, so the class can compare."""
+    frames = snap.timeline_steps
+    if scrub and len(frames) > 1:
+        pick = st.select_slider("Scrub through training", options=list(range(len(frames))),
+                                value=len(frames) - 1, format_func=lambda i: f"step {frames[i]}")
+        grid_step, grid = run.frame(pick)
+    else:
+        grid_step, grid = snap.grid_step, snap.grid
+    fake, real = st.columns([2, 1], vertical_alignment="bottom")
+    fake.image(upscale(grid, 2), output_format="PNG", caption=f"G(fixed noise) at step {grid_step}")
+    if snap.real_grid is not None:
+        real.image(upscale(snap.real_grid, 2), output_format="PNG", caption=real_caption(snap))
+
+
+def charts(snap: RunSnapshot) -> None:
+    st.plotly_chart(losses_figure(snap.history), key="losses")
+    st.plotly_chart(d_outputs_figure(snap.history, LOSSES[snap.config.train.loss].output), key="d_outputs")
+
+
+def downloads(run: TrainingRun, snap: RunSnapshot) -> None:
+    """Checkpoint (not once the models were freed), the grid at the final step, the GIF and the metrics."""
+    d = iter(st.columns(4))
+    name = f"ganplay-{snap.config.name}-step{snap.step}"
+    if not snap.freed:                  # the checkpoint went with the freed models; the pictures stay
+        next(d).download_button("Checkpoint (.safetensors)", run.checkpoint, f"{name}.safetensors",
+                                on_click="ignore", width="stretch")
+    next(d).download_button("Grid (PNG)", png_bytes(upscale(snap.grid, 2)), f"{name}.png", on_click="ignore",
+                            width="stretch")
+    next(d).download_button("Training GIF", run.timeline_gif, f"{name}.gif", on_click="ignore", width="stretch")
+    next(d).download_button("Metrics (CSV)", history_csv(snap.history), f"{name}-metrics.csv", mime="text/csv",
+                            on_click="ignore", width="stretch", help="One row per recorded step: the losses, "
+                            "D's mean outputs and the gradient norms the charts draw.")

@@ -1,0 +1,53 @@
+"""ganplay.figures.training: the smoothed tiles' value and the charts' layout, against hand-computed values."""
+import math
+
+import numpy as np
+
+from ganplay.figures.training import EMA_SPAN, HEIGHT, d_outputs_figure, ema, losses_figure, robust_range
+
+
+def history(d_loss, g_loss=None):
+    n = len(d_loss)
+    return {"step": list(range(1, n + 1)), "d_loss": list(d_loss), "g_loss": list(g_loss or [0.7] * n),
+            "d_real": [0.6] * n, "d_fake": [0.4] * n}
+
+
+def test_ema_matches_a_hand_computed_one():
+    # span 3: weight 2/(3+1) = 0.5 on each newer value, started from the first
+    assert math.isclose(ema([0.103, 0.523, 0.931], span=3), 0.5 * 0.931 + 0.5 * (0.5 * 0.523 + 0.5 * 0.103))
+    values = [0.2, 0.9, 0.1, 0.8]
+    a = 2 / (EMA_SPAN + 1)
+    expected = values[0]
+    for v in values[1:]:
+        expected = a * v + (1 - a) * expected
+    assert math.isclose(ema(values), expected)
+    assert ema([0.4]) == 0.4 and math.isnan(ema([]))
+
+
+def test_a_lone_early_spike_does_not_set_the_loss_axis():
+    rng = np.random.default_rng(0)
+    d = list(0.7 + 0.05 * rng.standard_normal(200))
+    d[3] = 25.0                                            # one early spike
+    fig = losses_figure(history(d))
+    lo, hi = fig.layout.yaxis.range
+    assert hi < 1.5 and lo > 0.3                           # the axis follows the recent losses...
+    assert any("25" in a.text for a in fig.layout.annotations)   # ...and says the spike is off the chart
+    assert fig.data[0].y[3] == 25.0                        # the data is not altered: autoscale still reaches it
+
+
+def test_losses_that_fit_leave_the_axis_to_plotly():
+    assert losses_figure(history([0.7] * 10)).layout.yaxis.range is None          # too short to judge
+    assert robust_range(np.linspace(0.5, 1.0, 100)) is None                       # nothing sticks out
+
+
+def test_charts_are_tall_with_large_axis_text():
+    for fig in (losses_figure(history([0.7] * 30)), d_outputs_figure(history([0.7] * 30))):
+        assert fig.layout.height == HEIGHT > 280
+        assert fig.layout.yaxis.tickfont.size >= 14 and fig.layout.xaxis.title.font.size >= 14
+
+
+def test_the_half_label_sits_inside_the_plot():
+    fig = d_outputs_figure(history([0.7] * 30), "probability")
+    label = next(a for a in fig.layout.annotations if "D cannot tell" in a.text)
+    assert label.xref == "x domain" and label.x < 1 and label.xanchor == "right"   # its right edge inside
+    assert label.y == 0.5 and tuple(fig.layout.yaxis.range) == (0, 1)
