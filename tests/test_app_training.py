@@ -133,9 +133,10 @@ def test_a_tab_returning_after_the_watchdog_freed_its_run_sees_its_last_state(ap
         tab.run()
         assert not tab.exception, tab.exception
         assert steps_shown(tab) == last.step and last.step >= 3
-        assert len(tab.get("plotly_chart")) == 2 and len(tab.get("image")) == 1     # curves and the last grid
+        assert len(tab.get("plotly_chart")) == 2 and len(tab.get("image")) == 2     # curves, last grid, real digits
         assert any("nobody watched" in i.value and "freed" in i.value for i in tab.info)
-        assert [b.label for b in tab.get("download_button")] == ["Grid (PNG)", "Training GIF"]  # no checkpoint
+        assert [b.label for b in tab.get("download_button")] == ["Grid (PNG)", "Training GIF",
+                                                                  "Metrics (CSV)"]    # no checkpoint
         assert button(tab, "Start").disabled is False and button(tab, "Stop").disabled is True
     button(at, "Start").click().run()            # a new run, not the freed one
     assert not at.exception and at.session_state["run_id"] != run.id and the_run(at).alive
