@@ -59,7 +59,7 @@ def pictures(run: TrainingRun, snap: RunSnapshot, scrub: bool) -> None:
         grid_step, grid = run.frame(pick)
     else:
         grid_step, grid = snap.grid_step, snap.grid
-    fake, real = st.columns([2, 1], vertical_alignment="bottom")
+    fake, real = st.columns([5, 2], vertical_alignment="bottom")
     fake.image(upscale(grid, 2), output_format="PNG", caption=f"G(fixed noise) at step {grid_step}")
     if snap.real_grid is not None:
         real.image(upscale(snap.real_grid, 2), output_format="PNG", caption=real_caption(snap))

@@ -35,6 +35,13 @@ def test_a_lone_early_spike_does_not_set_the_loss_axis():
     assert fig.data[0].y[3] == 25.0                        # the data is not altered: autoscale still reaches it
 
 
+def test_a_wild_first_phase_does_not_set_the_loss_axis():
+    rng = np.random.default_rng(1)
+    g = list(np.r_[np.full(40, 8.0), np.full(260, 1.0)] + 0.1 * rng.standard_normal(300))   # what a run showed
+    lo, hi = losses_figure(history([0.7] * 300, g)).layout.yaxis.range
+    assert hi < 2.0 and lo < 0.7 and hi > np.percentile(g[40:], 98)   # the later phase of both losses fits
+
+
 def test_losses_that_fit_leave_the_axis_to_plotly():
     assert losses_figure(history([0.7] * 10)).layout.yaxis.range is None          # too short to judge
     assert robust_range(np.linspace(0.5, 1.0, 100)) is None                       # nothing sticks out

@@ -6,7 +6,7 @@
 
 Plain dict specs built with graph_objects; no smoothing hides what happened, but a running mean is drawn
 over the raw (faint) values so a trend shows through the noise of single batches. The loss axis is set from
-the history without its few most extreme values, so one early spike cannot flatten the rest (autoscale shows it).
+robust percentiles of the recent history, so one early spike cannot flatten the rest (autoscale shows it).
 """
 from __future__ import annotations
 
@@ -50,22 +50,22 @@ def ema(values: list[float], span: int = EMA_SPAN) -> float:
     return smoothed
 
 
-def robust_range(values, trim: float = 0.02, margin: float = 0.15) -> list[float] | None:
-    """A y range for `values` without its few most extreme ones (the top and bottom `trim` share, at least one
-    each way) plus a margin, or None (let plotly autorange) unless a trimmed value lies so far out that it would
-    squash the rest into less than half the chart. So a lone spike, early or late, no longer sets the axis."""
-    v = np.sort(np.asarray(values, dtype=float))
-    v = v[np.isfinite(v)]
-    if len(v) < 20:
+def robust_range(*series, recent: float = 0.5, margin: float = 0.15) -> list[float] | None:
+    """A y range from the 2nd-98th percentiles of the most recent `recent` share of each series (plus a margin),
+    or None (let plotly autorange) unless an older or stray value lies more than twice that range's height
+    beyond it: so neither a lone spike nor a wild first phase sets the axis, while a steady trend keeps it."""
+    arrays = [np.asarray(x, dtype=float) for x in series]
+    arrays = [x[np.isfinite(x)] for x in arrays]
+    v = np.concatenate(arrays)
+    if min(len(x) for x in arrays) < 20:
         return None
-    k = max(1, int(trim * len(v)))
-    lo, hi = v[k], v[-k - 1]
+    lo, hi = np.percentile(np.concatenate([x[int(len(x) * (1 - recent)):] for x in arrays]), [2, 98])
     span = max(hi - lo, 1e-6)
-    low_out, high_out = v[0] < lo - span, v[-1] > hi + span
+    low_out, high_out = v.min() < lo - 2 * span, v.max() > hi + 2 * span
     if not (low_out or high_out):
         return None
     pad = margin * span          # clip only the side that sticks out; the other keeps all its data
-    return [float((lo if low_out else v[0]) - pad), float((hi if high_out else v[-1]) + pad)]
+    return [float((lo if low_out else v.min()) - pad), float((hi if high_out else v.max()) + pad)]
 
 
 def _lines(history: dict[str, list[float]], keys: tuple[str, ...], title: str, y_title: str,
@@ -91,11 +91,11 @@ def _lines(history: dict[str, list[float]], keys: tuple[str, ...], title: str, y
 def losses_figure(history: dict[str, list[float]], height: int = HEIGHT) -> go.Figure:
     """D's and G's loss; a spike outside the robust range is clipped, and the chart says how high it went."""
     fig = _lines(history, ("d_loss", "g_loss"), "Losses", "loss", height)
-    values = np.concatenate([np.asarray(history.get(k, []), dtype=float) for k in ("d_loss", "g_loss")])
-    y_range = robust_range(values)
+    losses = [history.get(k, []) for k in ("d_loss", "g_loss")]
+    y_range = robust_range(*losses)
     if y_range is not None:
         fig.update_yaxes(range=y_range)
-        top = float(np.nanmax(values))
+        top = float(np.nanmax(np.concatenate(losses)))
         if top > y_range[1]:
             fig.add_annotation(text=f"▲ off the chart, up to {top:.3g} (the chart's Autoscale shows it)",
                                xref="x domain", x=0.01, xanchor="left", yref="y domain", y=0.99, yanchor="top",
@@ -113,5 +113,6 @@ def d_outputs_figure(history: dict[str, list[float]], output: str = "probability
         fig.add_hline(y=0.5, line=dict(color=COLORS["guide"], dash="dot", width=1.5))
         # anchored by its right edge inside the plot, so the label is never cut at the chart's border
         fig.add_annotation(text="½: D cannot tell", xref="x domain", x=0.99, xanchor="right", yref="y", y=0.5,
-                           yanchor="top", showarrow=False, font=dict(size=14, color="#444444"))
+                           yanchor="top", showarrow=False, font=dict(size=14, color="#333333"),
+                           bgcolor="rgba(255, 255, 255, 0.85)")    # readable where the curves cross it
     return fig

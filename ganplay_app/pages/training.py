@@ -103,7 +103,7 @@ def live_panel() -> None:
     if snap.state != state or (stepping and not snap.steps_pending) or (settling and snap.idle):
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     training_panels.tiles(snap, r.trainer)
-    left, right = st.columns([1, 1])
+    left, right = st.columns([6, 5])
     with left:
         training_panels.pictures(r, snap, scrub=not running)
     with right:
