@@ -97,7 +97,9 @@ def losses_figure(history: dict[str, list[float]], height: int = HEIGHT) -> go.F
         fig.update_yaxes(range=y_range)
         top = float(np.nanmax(np.concatenate(losses)))
         if top > y_range[1]:
-            fig.add_annotation(text=f"▲ off the chart, up to {top:.3g} (the chart's Autoscale shows it)",
+            fig.add_annotation(text=f"▲ off the chart: up to {top:.3g}", bgcolor="rgba(255, 255, 255, 0.85)",
+                               hovertext="The axis follows the recent losses; the chart's Autoscale button "
+                                         "shows everything.",
                                xref="x domain", x=0.01, xanchor="left", yref="y domain", y=0.99, yanchor="top",
                                showarrow=False, font=dict(size=13, color=COLORS["guide"]))
     return fig
