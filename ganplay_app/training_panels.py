@@ -72,7 +72,7 @@ def charts(snap: RunSnapshot) -> None:
 
 def downloads(run: TrainingRun, snap: RunSnapshot) -> None:
     """Checkpoint (not once the models were freed), the grid at the final step, the GIF and the metrics."""
-    d = iter(st.columns(4))
+    d = iter(st.columns([4, 3, 3, 3]))     # the first is wide enough for "Checkpoint (.safetensors)"
     name = f"ganplay-{snap.config.name}-step{snap.step}"
     if not snap.freed:                  # the checkpoint went with the freed models; the pictures stay
         next(d).download_button("Checkpoint (.safetensors)", run.checkpoint, f"{name}.safetensors",
