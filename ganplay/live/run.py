@@ -31,11 +31,13 @@ __all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES
 
 class TrainingRun(RunWorker):
     def __init__(self, config: RunConfig, dataset, *, max_steps: int | None = None,
-                 threads: int = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
+                 threads: int | Callable[["TrainingRun"], int] = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
                  idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | torch.device | None = LIVE_DEVICE,
                  compare: list[RunConfig] | tuple[RunConfig, ...] = (),
                  clock: Callable[[], float] = time.monotonic):
         """`compare`: more recipes trained beside `config` on the same data, step for step (side by side).
+        `threads`: torch threads for the worker, or a function of the run asked before every step (the
+        registry's share of the cores); `applied_threads` is what the worker last set.
         `clock` times every decision the run makes (watchdog, redraw cadence, speed); tests drive a fake one."""
         self.id = uuid.uuid4().hex[:12]
         self.config = config
@@ -44,6 +46,7 @@ class TrainingRun(RunWorker):
         self.lanes = [Lane(c, dataset, device, max_points) for c in (config, *compare)]
         self.max_steps = max_steps
         self.threads, self.grid_every_s = threads, grid_every_s
+        self.applied_threads: int | None = None     # set by the worker before a step
         self.max_frames = max_frames
         self.idle_pause_s, self.idle_stop_s = idle_pause_s, idle_stop_s
         self.clock = clock
@@ -142,6 +145,11 @@ class TrainingRun(RunWorker):
     @property
     def alive(self) -> bool:
         return self._state not in ENDED
+
+    @property
+    def training(self) -> bool:
+        """Running, or about to take single steps: it needs cores now."""
+        return self._state == RUNNING or bool(self._requests)
 
     @property
     def steps_pending(self) -> int:
