@@ -13,7 +13,7 @@ import streamlit as st
 
 from ganplay.config import PRECISIONS, RunConfig
 from ganplay.losses import LOSSES
-from ganplay.presets import PRESETS, preset
+from ganplay.presets import IMAGE_PRESETS, preset, preset_help, preset_summary, preset_title
 from ganplay.trainer import LIVE_DEVICE, resolve_precision
 
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -54,10 +54,12 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
     dataset = st.selectbox("Dataset", datasets, key="tr_dataset", disabled=locked,
                            format_func={"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
                                         "folder": "Your own images"}.get)
-    st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=_on_preset_change, disabled=locked,
-                 format_func=lambda n: f"{n}  ·  {PRESETS[n].source.split(' ')[0]}",
-                 help="The seed articles' recipes by name; `lecture` is tuned for a quick demo.")
-    st.caption(PRESETS[ss.tr_preset].description)
+    # image recipes only: the point recipes train in the Toy lab
+    st.selectbox("Preset", list(IMAGE_PRESETS), key="tr_preset", on_change=_on_preset_change, disabled=locked,
+                 format_func=preset_title,
+                 help="Recipes from the seed articles and papers; the first is tuned for a quick demo. The ? "
+                      "below gives a recipe's layers, optimiser and source.")
+    st.caption(preset_summary(ss.tr_preset), help=preset_help(ss.tr_preset))
     st.selectbox("Loss", list(LOSSES), key="tr_loss", format_func=lambda n: LOSSES[n].title, disabled=locked)
     st.radio("Architecture", list(FAMILIES), key="tr_family", horizontal=True, disabled=locked)
 

@@ -232,3 +232,16 @@ def test_auto_precision_label_names_what_a_live_run_uses(app, monkeypatch):
     button(at, "Start").click().run()
     trainer = the_run(at).trainer
     assert (trainer.device.type, trainer.precision) == ("cpu", "float32")
+
+
+def test_presets_read_for_a_person_and_keep_their_source_in_the_help(app):
+    at = app()
+    menu = at.selectbox(key="tr_preset")
+    assert "DCGAN with label smoothing (article 002)" in menu.options
+    assert not any(re.search(r"[0-9a-f]{16}|\.txt|·", label) for label in menu.options), menu.options
+    assert not any(label.startswith("toy") or "Gaussians" in label for label in menu.options)   # Toy lab's
+    menu.select("dcgan").run()
+    assert not at.exception
+    caption = next(c for c in at.caption if c.value.startswith("The classic convolutional GAN"))
+    assert "002_47c42fbbfbd24483.txt" in caption.help and "Adam 2e-4" in caption.help
+    assert at.session_state["tr_real_label"] == 0.9                   # choosing it still loads its recipe
