@@ -27,15 +27,21 @@ def family_of(cfg: RunConfig) -> str:
 
 
 def load_preset_into_state(name: str) -> None:
-    cfg = preset(name)
+    load_config_into_state(preset(name), name)
+
+
+def load_config_into_state(cfg: RunConfig, preset_name: str) -> None:
+    """Show `cfg` in the recipe widgets (a preset's, or a continued checkpoint's recipe)."""
     t, m = cfg.train, cfg.model
     st.session_state.update({
-        "tr_preset": name, "tr_loss": t.loss, "tr_family": family_of(cfg),
+        "tr_preset": preset_name, "tr_loss": t.loss, "tr_family": family_of(cfg),
         "tr_lr_g": t.lr_g, "tr_lr_d": t.lr_d, "tr_b1_g": t.betas_g[0], "tr_b2_g": t.betas_g[1],
         "tr_b1_d": t.betas_d[0], "tr_b2_d": t.betas_d[1], "tr_batch": t.batch_size, "tr_latent": m.latent_dim,
         "tr_prior": m.prior, "tr_real_label": t.real_label, "tr_d_steps": t.d_steps, "tr_seed": t.seed,
         "tr_precision": t.precision, "tr_reuse_fake": t.reuse_fake,
     })
+    if t.batch_size not in BATCH_SIZES:      # the slider offers powers of two; keep its value valid
+        st.session_state.tr_batch = min(BATCH_SIZES, key=lambda b: abs(b - t.batch_size))
 
 
 def _on_preset_change() -> None:

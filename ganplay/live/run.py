@@ -16,13 +16,14 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ganplay.checkpoint import trainer_checkpoint_bytes
+from ganplay.checkpoint import Checkpoint, trainer_checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
 from ganplay.images import gif_bytes
 from ganplay.live.lane import Lane
 from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED,
                                    READY, RUNNING, STOPPED, RunSnapshot)
 from ganplay.live.worker import WATCH_EVERY_S, RunWorker
+from ganplay.resume import restore_training_state
 from ganplay.trainer import LIVE_DEVICE, Trainer
 
 __all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES", "PARTS", "PAUSED", "READY", "RUNNING", "STOPPED",
@@ -34,16 +35,22 @@ class TrainingRun(RunWorker):
                  threads: int | Callable[["TrainingRun"], int] = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
                  idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | torch.device | None = LIVE_DEVICE,
                  compare: list[RunConfig] | tuple[RunConfig, ...] = (),
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, resume: Checkpoint | None = None):
         """`compare`: more recipes trained beside `config` on the same data, step for step (side by side).
         `threads`: torch threads for the worker, or a function of the run asked before every step (the
-        registry's share of the cores); `applied_threads` is what the worker last set.
+        registry's share of the cores); `applied_threads` is what the worker last set. `resume`: a checkpoint
+        with a training state (its config is `config`) that the run continues from, at its step; CheckpointError
+        (a ValueError) when it carries none.
         `clock` times every decision the run makes (watchdog, redraw cadence, speed); tests drive a fake one."""
         self.id = uuid.uuid4().hex[:12]
         self.config = config
         if len(compare) > MAX_LANES - 1:
             raise ConfigError(f"side by side takes at most {MAX_LANES} recipes, got {1 + len(compare)}")
         self.lanes = [Lane(c, dataset, device, max_points) for c in (config, *compare)]
+        if resume is not None:     # weights, optimisers, random state and step counters, as Trainer.from_checkpoint
+            first = self.lanes[0]
+            restore_training_state(first.trainer, resume)
+            first.view, first.view_step = first.render(), first.trainer.step_count
         self.max_steps = max_steps
         self.threads, self.grid_every_s = threads, grid_every_s
         self.applied_threads: int | None = None     # set by the worker before a step

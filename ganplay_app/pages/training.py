@@ -13,7 +13,7 @@ from ganplay.figures.training import d_outputs_figure, losses_figure
 from ganplay.images import png_bytes, upscale
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay_app import data_ui, folder_ui, resources
+from ganplay_app import continue_ui, data_ui, folder_ui, resources
 from ganplay_app.run_ui import RunControl, state_label
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
@@ -72,6 +72,7 @@ with st.expander(f"Loss: {loss.title}", expanded=False):
     st.latex(loss.d_formula)
     st.latex(loss.g_formula)
     st.caption(loss.summary)
+continue_ui.continue_ui(registry, status, locked)    # an uploaded checkpoint becomes this session's run
 
 state = run.state if run else None
 cols = st.columns(5)
