@@ -193,28 +193,28 @@ def preset(name: str) -> RunConfig:
     return PRESETS[name]
 
 
-# What a person reads in a menu: (short title, one plain sentence). Display only: the recipe, its detailed
+# What a person reads in a menu: (short title, one plain sentence); titles fit the sidebar (<= 34 characters). Display only: the recipe, its detailed
 # `description` and its `source` (the seed article's file) stay on the RunConfig and go into the help text.
 PRESET_TEXT: dict[str, tuple[str, str]] = {
     "lecture": ("Quick lecture DCGAN",
                 "A small convolutional GAN tuned so digits appear within about a minute on a laptop CPU."),
     "mlp-vanilla": ("Plain MLP GAN (article 001)",
                     "The textbook GAN: fully connected G and D, the non-saturating loss and a small learning rate."),
-    "mlp-batchnorm": ("MLP GAN with batch norm (article 004)",
+    "mlp-batchnorm": ("Batch-norm MLP GAN (article 004)",
                       "Fully connected nets with batch norm in G and dropout in D."),
     "lsgan-dcgan": ("Least-squares DCGAN (article 000)",
                     "A convolutional GAN whose D is scored by squared error instead of log loss."),
-    "dcgan": ("DCGAN with label smoothing (article 002)",
+    "dcgan": ("Label-smoothed DCGAN (article 002)",
               "The classic convolutional GAN at MNIST size; D aims at 0.9 instead of 1 on real images."),
-    "dcgan-64": ("DCGAN at 64×64 in colour (article 002)",
+    "dcgan-64": ("64×64 colour DCGAN (article 002)",
                  "The article's full-size DCGAN on digits scaled up to 64 pixels: faithful, but slow on a CPU."),
-    "upsample-dcgan": ("Upsample-and-convolve DCGAN (article 003)",
+    "upsample-dcgan": ("Upsampling DCGAN (article 003)",
                        "G enlarges its images by upsampling and convolving instead of transposed convolutions."),
-    "wgan-gp": ("WGAN-GP: Wasserstein with gradient penalty",
+    "wgan-gp": ("WGAN-GP (gradient penalty)",
                 "A critic scores images on an open scale, kept smooth by a penalty on its gradient."),
     "wgan": ("WGAN with weight clipping",
              "The original Wasserstein GAN: the critic's weights are clipped to keep it smooth."),
-    "hinge": ("Hinge loss with two time-scales (SAGAN)",
+    "hinge": ("Hinge loss, two time-scales",
               "The hinge loss, with D learning four times faster than G."),
     "cdcgan": ("Class-conditional DCGAN",
                "G and D both see the digit's label, so you can ask for a particular digit."),

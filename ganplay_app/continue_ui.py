@@ -63,8 +63,8 @@ def continue_ui(registry: RunRegistry, status: dict[str, str | None], locked: bo
     ss = st.session_state
     saved: SavedRun | None = ss.get("tr_resume")
     with st.expander("Continue a saved run", expanded=saved is not None or bool(ss.get("tr_resume_error"))):
-        st.file_uploader("Checkpoint (.safetensors)", type=["safetensors"], key=FILE_KEY, on_change=_on_upload,
-                         args=(status,), max_upload_size=MAX_CHECKPOINT_MB,
+        st.file_uploader("Checkpoint (.safetensors)", type=["safetensors"], key=uploader_key(),
+                         on_change=_on_upload, args=(status,), max_upload_size=MAX_CHECKPOINT_MB,
                          help="A checkpoint downloaded from this page or written by `python -m ganplay train`. "
                               "It is read as data only: nothing in it is ever executed.")
         if ss.get("tr_resume_error"):
@@ -82,9 +82,15 @@ def continue_ui(registry: RunRegistry, status: dict[str, str | None], locked: bo
                   help="Stop or Reset the current run first." if locked else None)
 
 
+def uploader_key() -> str:
+    """The uploader's key: a new one once its file became a run, which empties it (and folds the expander)."""
+    used = st.session_state.get("tr_resume_used", 0)
+    return f"{FILE_KEY}_{used}" if used else FILE_KEY
+
+
 def _on_upload(status: dict[str, str | None]) -> None:
     ss = st.session_state
-    file = ss.get(FILE_KEY)
+    file = ss.get(uploader_key())
     ss.tr_resume, ss.tr_resume_error = None, None
     if file is None:
         return
@@ -111,4 +117,5 @@ def _continue(registry: RunRegistry) -> None:
     st.query_params["run"] = run.id
     load_config_into_state(cfg, cfg.name if cfg.name in IMAGE_PRESETS else ss.get("tr_preset", "lecture"))
     ss.tr_dataset, ss.tr_steps = cfg.train.dataset, 0
+    ss.tr_resume, ss.tr_resume_used = None, ss.get("tr_resume_used", 0) + 1    # folded away: the run shows now
     run.start()

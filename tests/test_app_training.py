@@ -237,7 +237,7 @@ def test_auto_precision_label_names_what_a_live_run_uses(app, monkeypatch):
 def test_presets_read_for_a_person_and_keep_their_source_in_the_help(app):
     at = app()
     menu = at.selectbox(key="tr_preset")
-    assert "DCGAN with label smoothing (article 002)" in menu.options
+    assert "Label-smoothed DCGAN (article 002)" in menu.options
     assert not any(re.search(r"[0-9a-f]{16}|\.txt|·", label) for label in menu.options), menu.options
     assert not any(label.startswith("toy") or "Gaussians" in label for label in menu.options)   # Toy lab's
     menu.select("dcgan").run()
@@ -248,7 +248,8 @@ def test_presets_read_for_a_person_and_keep_their_source_in_the_help(app):
 
 
 def _upload(at, name, data):
-    at.file_uploader(key="tr_resume_file").set_value((name, data, "application/octet-stream")).run()
+    used = at.session_state["tr_resume_used"] if "tr_resume_used" in at.session_state else 0
+    at.file_uploader(key=f"tr_resume_file_{used}" if used else "tr_resume_file").set_value((name, data, "application/octet-stream")).run()
     assert not at.exception, at.exception
 
 
@@ -275,6 +276,7 @@ def test_a_saved_run_continues_from_its_step(app, mnist):
     assert history["step"][:2] == [4.0, 5.0]                            # it went on from step 3
     assert history["d_loss"][0] == pytest.approx(fourth.d_loss, rel=1e-3)   # as the saved run would have
     assert button(at, "Pause").disabled is False and steps_shown(at) >= 5
+    assert not any(b.label.startswith("Continue from") for b in at.button)   # the upload became the run
 
     # an old checkpoint (no training state) can be sampled, not continued; the page says which page samples it
     _upload(at, "old.safetensors", checkpoint_bytes(cfg, saved.generator, saved.discriminator))
