@@ -4,13 +4,15 @@ betas, batch size, latent size and noise prior as the article gives them (its fi
     from ganplay.presets import PRESETS, preset
     cfg = preset("dcgan")             # a RunConfig; edit with cfg.replace(**{"train.lr_g": 1e-4})
 
-Where an article leaves something open it is said in the description. Menus list `PRESETS` in this order.
+Where an article leaves something open it is said in the description. Menus list `PRESETS` in this order,
+labelled by `preset_title(name)`, with `preset_summary(name)` below and `preset_help(name)` (the full recipe
+and its source) on hover.
 """
 from __future__ import annotations
 
 from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig, RunConfig, TrainConfig
 from ganplay.registry import Registry
-from ganplay.toy.presets import TOY_PRESETS
+from ganplay.toy.presets import TOY_PRESETS, TOY_TEXT
 
 
 _LECTURE = RunConfig(
@@ -189,3 +191,48 @@ TOY_PRESET_NAMES = tuple(name for name, cfg in PRESETS.items() if cfg.model.is_p
 def preset(name: str) -> RunConfig:
     """PRESETS[name]: an unknown name raises UnknownNameError listing the presets."""
     return PRESETS[name]
+
+
+# What a person reads in a menu: (short title, one plain sentence); titles fit the sidebar (<= 34 characters). Display only: the recipe, its detailed
+# `description` and its `source` (the seed article's file) stay on the RunConfig and go into the help text.
+PRESET_TEXT: dict[str, tuple[str, str]] = {
+    "lecture": ("Quick lecture DCGAN",
+                "A small convolutional GAN tuned so digits appear within about a minute on a laptop CPU."),
+    "mlp-vanilla": ("Plain MLP GAN (article 001)",
+                    "The textbook GAN: fully connected G and D, the non-saturating loss and a small learning rate."),
+    "mlp-batchnorm": ("Batch-norm MLP GAN (article 004)",
+                      "Fully connected nets with batch norm in G and dropout in D."),
+    "lsgan-dcgan": ("Least-squares DCGAN (article 000)",
+                    "A convolutional GAN whose D is scored by squared error instead of log loss."),
+    "dcgan": ("Label-smoothed DCGAN (article 002)",
+              "The classic convolutional GAN at MNIST size; D aims at 0.9 instead of 1 on real images."),
+    "dcgan-64": ("64×64 colour DCGAN (article 002)",
+                 "The article's full-size DCGAN on digits scaled up to 64 pixels: faithful, but slow on a CPU."),
+    "upsample-dcgan": ("Upsampling DCGAN (article 003)",
+                       "G enlarges its images by upsampling and convolving instead of transposed convolutions."),
+    "wgan-gp": ("WGAN-GP (gradient penalty)",
+                "A critic scores images on an open scale, kept smooth by a penalty on its gradient."),
+    "wgan": ("WGAN with weight clipping",
+             "The original Wasserstein GAN: the critic's weights are clipped to keep it smooth."),
+    "hinge": ("Hinge loss, two time-scales",
+              "The hinge loss, with D learning four times faster than G."),
+    "cdcgan": ("Class-conditional DCGAN",
+               "G and D both see the digit's label, so you can ask for a particular digit."),
+    **TOY_TEXT,
+}
+
+
+def preset_title(name: str) -> str:
+    """The short title a menu shows for preset `name` (no file names or layer sizes)."""
+    return PRESET_TEXT[preset(name).name][0]
+
+
+def preset_summary(name: str) -> str:
+    """One plain sentence on what preset `name` is."""
+    return PRESET_TEXT[preset(name).name][1]
+
+
+def preset_help(name: str) -> str:
+    """The full recipe (layers, optimiser, batch) and where it comes from: hover text beside the summary."""
+    cfg = preset(name)
+    return f"{cfg.description}\n\nPreset `{cfg.name}`, from {cfg.source}."

@@ -13,7 +13,7 @@ import streamlit as st
 
 from ganplay.config import PRECISIONS, RunConfig
 from ganplay.losses import LOSSES
-from ganplay.presets import PRESETS, preset
+from ganplay.presets import IMAGE_PRESETS, preset, preset_help, preset_summary, preset_title
 from ganplay.trainer import LIVE_DEVICE, resolve_precision
 
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
@@ -27,15 +27,21 @@ def family_of(cfg: RunConfig) -> str:
 
 
 def load_preset_into_state(name: str) -> None:
-    cfg = preset(name)
+    load_config_into_state(preset(name), name)
+
+
+def load_config_into_state(cfg: RunConfig, preset_name: str) -> None:
+    """Show `cfg` in the recipe widgets (a preset's, or a continued checkpoint's recipe)."""
     t, m = cfg.train, cfg.model
     st.session_state.update({
-        "tr_preset": name, "tr_loss": t.loss, "tr_family": family_of(cfg),
+        "tr_preset": preset_name, "tr_loss": t.loss, "tr_family": family_of(cfg),
         "tr_lr_g": t.lr_g, "tr_lr_d": t.lr_d, "tr_b1_g": t.betas_g[0], "tr_b2_g": t.betas_g[1],
         "tr_b1_d": t.betas_d[0], "tr_b2_d": t.betas_d[1], "tr_batch": t.batch_size, "tr_latent": m.latent_dim,
         "tr_prior": m.prior, "tr_real_label": t.real_label, "tr_d_steps": t.d_steps, "tr_seed": t.seed,
         "tr_precision": t.precision, "tr_reuse_fake": t.reuse_fake,
     })
+    if t.batch_size not in BATCH_SIZES:      # the slider offers powers of two; keep its value valid
+        st.session_state.tr_batch = min(BATCH_SIZES, key=lambda b: abs(b - t.batch_size))
 
 
 def _on_preset_change() -> None:
@@ -54,10 +60,12 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
     dataset = st.selectbox("Dataset", datasets, key="tr_dataset", disabled=locked,
                            format_func={"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
                                         "folder": "Your own images"}.get)
-    st.selectbox("Preset", list(PRESETS), key="tr_preset", on_change=_on_preset_change, disabled=locked,
-                 format_func=lambda n: f"{n}  ·  {PRESETS[n].source.split(' ')[0]}",
-                 help="The seed articles' recipes by name; `lecture` is tuned for a quick demo.")
-    st.caption(PRESETS[ss.tr_preset].description)
+    # image recipes only: the point recipes train in the Toy lab
+    st.selectbox("Preset", list(IMAGE_PRESETS), key="tr_preset", on_change=_on_preset_change, disabled=locked,
+                 format_func=preset_title,
+                 help="Recipes from the seed articles and papers; the first is tuned for a quick demo. The ? "
+                      "below gives a recipe's layers, optimiser and source.")
+    st.caption(preset_summary(ss.tr_preset), help=preset_help(ss.tr_preset))
     st.selectbox("Loss", list(LOSSES), key="tr_loss", format_func=lambda n: LOSSES[n].title, disabled=locked)
     st.radio("Architecture", list(FAMILIES), key="tr_family", horizontal=True, disabled=locked)
 

@@ -248,3 +248,74 @@ def test_auto_precision_label_names_what_a_live_run_uses(app, monkeypatch):
     button(at, "Start").click().run()
     trainer = the_run(at).trainer
     assert (trainer.device.type, trainer.precision) == ("cpu", "float32")
+
+
+def test_presets_read_for_a_person_and_keep_their_source_in_the_help(app):
+    at = app()
+    menu = at.selectbox(key="tr_preset")
+    assert "Label-smoothed DCGAN (article 002)" in menu.options
+    assert not any(re.search(r"[0-9a-f]{16}|\.txt|·", label) for label in menu.options), menu.options
+    assert not any(label.startswith("toy") or "Gaussians" in label for label in menu.options)   # Toy lab's
+    menu.select("dcgan").run()
+    assert not at.exception
+    caption = next(c for c in at.caption if c.value.startswith("The classic convolutional GAN"))
+    assert "002_47c42fbbfbd24483.txt" in caption.help and "Adam 2e-4" in caption.help
+    assert at.session_state["tr_real_label"] == 0.9                   # choosing it still loads its recipe
+
+
+def _upload(at, name, data):
+    used = at.session_state["tr_resume_used"] if "tr_resume_used" in at.session_state else 0
+    at.file_uploader(key=f"tr_resume_file_{used}" if used else "tr_resume_file").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+
+
+def test_a_saved_run_continues_from_its_step(app, mnist):
+    from ganplay.checkpoint import checkpoint_bytes, trainer_checkpoint_bytes
+    from ganplay.presets import preset
+    from ganplay.trainer import Trainer
+
+    cfg = preset("lecture").replace(**{"train.batch_size": 16, "train.lr_g": 1e-3, "train.precision": "float32"})
+    saved = Trainer(cfg, mnist, device="cpu")
+    for _ in range(3):
+        saved.step()
+    data = trainer_checkpoint_bytes(saved)
+    fourth = saved.step()                     # what the saved run does next, uninterrupted
+    at = app()
+    _upload(at, "three.safetensors", data)
+    assert not at.error and not at.warning
+    button(at, "Continue from step 3").click().run()
+    assert not at.exception and not at.error
+    run = the_run(at)
+    assert run.config == cfg and at.session_state["tr_lr_g"] == 1e-3      # its own recipe, shown in the sidebar
+    rerun_when(at, lambda s: s.step >= 5)
+    history = run.snapshot().history
+    assert history["step"][:2] == [4.0, 5.0]                            # it went on from step 3
+    assert history["d_loss"][0] == pytest.approx(fourth.d_loss, rel=1e-3)   # as the saved run would have
+    assert button(at, "Pause").disabled is False and steps_shown(at) >= 5
+    assert not any(b.label.startswith("Continue from") for b in at.button)   # the upload became the run
+
+    # an old checkpoint (no training state) can be sampled, not continued; the page says which page samples it
+    _upload(at, "old.safetensors", checkpoint_bytes(cfg, saved.generator, saved.discriminator))
+    assert any("Latent space" in w.value and "not continued" in w.value for w in at.warning)
+    assert not any(b.label.startswith("Continue from") for b in at.button)
+
+
+def test_a_file_that_is_not_a_checkpoint_is_refused_with_a_message(app):
+    at = app()
+    _upload(at, "notes.safetensors", b"these are my lecture notes, not a model at all")
+    assert any(e.value.startswith("That file was refused:") for e in at.error)
+    assert "tr_resume" not in at.session_state or at.session_state["tr_resume"] is None
+    assert resources.run_registry().running() == 0
+
+
+def test_a_saved_run_whose_dataset_is_missing_says_so(mnist):
+    from ganplay.checkpoint import load_checkpoint, trainer_checkpoint_bytes
+    from ganplay.presets import preset
+    from ganplay.trainer import Trainer
+    from ganplay_app.continue_ui import why_not_continuable
+
+    ckpt = load_checkpoint(trainer_checkpoint_bytes(Trainer(preset("lecture"), mnist, device="cpu")))
+    assert why_not_continuable(ckpt, {"mnist": None}) is None
+    message = why_not_continuable(ckpt, {"mnist": "No MNIST files in /data: download them first."})
+    assert message == ("This run trained on mnist, which is not available on this server: "
+                       "No MNIST files in /data: download them first.")

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ganplay.config import ConfigError, GeneratorConfig, ModelConfig, RunConfig, TrainConfig
-from ganplay.presets import PRESETS, preset
+from ganplay.presets import PRESETS, preset, preset_help, preset_summary, preset_title
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -135,3 +135,11 @@ def test_with_overrides_reads_json_values_and_bare_strings():
 def test_with_overrides_refuses_in_words(pairs, words):
     with pytest.raises(ConfigError, match=words):
         preset("lecture").with_overrides(pairs)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_has_a_title_and_sentence_for_a_person_and_cites_its_source(name):
+    title, summary = preset_title(name), preset_summary(name)
+    assert title and len(title) <= 34 and ".txt" not in title and title != name
+    assert summary.endswith(".") and summary.count(". ") == 0 and "x7x7" not in summary
+    assert PRESETS[name].source in preset_help(name) and PRESETS[name].description in preset_help(name)

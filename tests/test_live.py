@@ -282,3 +282,29 @@ def test_registry_stops_runs_whose_session_is_gone(mnist):
         assert registry.get(abandoned.id) is None and registry.get(fresh.id) is None
     finally:
         registry.stop_all()
+
+
+def test_threads_follow_the_runs_training(mnist):
+    """A lone run trains on every core; a second run training halves each one's pool at its next step, and
+    the share grows back when the other pauses (read from what each worker actually set)."""
+    registry = RunRegistry(max_running=2, cores=4)
+    try:
+        first, second = registry.create(SMALL, mnist), registry.create(SMALL, mnist)
+        assert registry.threads_per_run == 4
+        assert first.step_once(wait_s=None) and first.applied_threads == 4      # nothing else trains
+        second.start()
+        assert second.wait_until(lambda s: s.step >= 1)
+        assert registry.threads_for(first) == 2 and registry.threads_per_run == 2
+        assert first.step_once(wait_s=None) and first.applied_threads == 2      # adjusted at its next step
+        second.pause()
+        assert second.wait_idle()
+        assert first.step_once(wait_s=None) and first.applied_threads == 4      # alone again
+        second.stop()
+        assert registry.threads_for(first) == 4
+    finally:
+        registry.stop_all()
+
+
+def test_a_fixed_thread_count_is_kept(runs, mnist):
+    run = runs(dataset=mnist, threads=1)
+    assert run.step_once(wait_s=None) and run.applied_threads == 1

@@ -7,6 +7,8 @@ import threading
 import time
 from typing import Callable
 
+import torch
+
 from ganplay.config import RunConfig
 from ganplay.live.run import IDLE_STOPPED, STOPPED, TrainingRun
 
@@ -19,7 +21,7 @@ class RunRegistry:
     """Process-wide list of runs with a cap on how many train at once."""
 
     def __init__(self, max_running: int | None = None, forget_after_s: float = 600.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, cores: int | None = None):
         # Server settings come from the environment: GANPLAY_MAX_RUNS (default 2), and the watchdog's
         # GANPLAY_IDLE_PAUSE_S / GANPLAY_IDLE_STOP_S (defaults 300 s / 900 s: hidden tabs throttle timers).
         self.max_running = max_running or int(os.environ.get("GANPLAY_MAX_RUNS", "2"))
@@ -27,7 +29,10 @@ class RunRegistry:
         self.clock = clock                     # handed to every run it creates (tests drive a fake one)
         self.idle_pause_s = float(os.environ.get("GANPLAY_IDLE_PAUSE_S", "300"))
         self.idle_stop_s = float(os.environ.get("GANPLAY_IDLE_STOP_S", "900"))
+        # the cores the live runs share: what torch uses by default (and the CLI), at least one
+        self.cores = cores or max(1, torch.get_num_threads())
         self._runs: dict[str, TrainingRun] = {}
+        self._listed: tuple[TrainingRun, ...] = ()   # the runs, for workers to count without taking the lock
         self._lock = threading.Lock()
 
     def create(self, config: RunConfig, dataset, **kwargs) -> TrainingRun:
@@ -37,19 +42,27 @@ class RunRegistry:
             if busy >= self.max_running:
                 raise ServerBusy(f"The server is busy: {busy} training run{'s' if busy > 1 else ''} already "
                                  f"going (the limit is {self.max_running}). Try again when one stops.")
-            kwargs.setdefault("threads", self.threads_per_run)
+            kwargs.setdefault("threads", self.threads_for)
             kwargs.setdefault("idle_pause_s", self.idle_pause_s)
             kwargs.setdefault("idle_stop_s", self.idle_stop_s)
             kwargs.setdefault("clock", self.clock)
             run = TrainingRun(config, dataset, **kwargs)
             self._runs[run.id] = run
+            self._listed = tuple(self._runs.values())
             return run
+
+    def threads_for(self, run: TrainingRun | None = None) -> int:
+        """Torch threads for `run`'s next step: the cores split between the runs training now (`run` counts,
+        since it is about to step), so a lone run uses them all and (runs x threads) never exceeds the cores
+        (contended thread pools collapse). Each worker asks before every step, so a run that starts, pauses
+        or stops elsewhere changes the others' share at their next step."""
+        others = sum(r.training for r in self._listed if r is not run)     # a tuple: safe to read unlocked
+        return max(1, self.cores // (others + 1))
 
     @property
     def threads_per_run(self) -> int:
-        """Torch threads per run so that all runs at the cap together use the cores, no more (contended
-        thread pools collapse)."""
-        return max(1, (os.cpu_count() or 2) // self.max_running)
+        """Threads a run would train on if it started now (bench/page_overhead.py's bare run uses the same)."""
+        return self.threads_for()
 
     def get(self, run_id: str | None) -> TrainingRun | None:
         with self._lock:
@@ -58,6 +71,7 @@ class RunRegistry:
     def discard(self, run_id: str) -> None:
         with self._lock:
             run = self._runs.pop(run_id, None)
+            self._listed = tuple(self._runs.values())
         if run is not None:
             run.stop()
             run.free()
@@ -74,6 +88,7 @@ class RunRegistry:
             if not run.alive and run.ended_at is not None and run.clock() - run.ended_at > self.forget_after_s:
                 run.free()
                 del self._runs[run_id]
+        self._listed = tuple(self._runs.values())
 
     def stop_all(self) -> None:
         with self._lock:

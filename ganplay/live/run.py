@@ -16,13 +16,14 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ganplay.checkpoint import trainer_checkpoint_bytes
+from ganplay.checkpoint import Checkpoint, trainer_checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
 from ganplay.images import gif_bytes, make_grid
 from ganplay.live.lane import REAL_SEED, Lane
 from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED,
                                    READY, RUNNING, STOPPED, RunSnapshot)
 from ganplay.live.worker import WATCH_EVERY_S, RunWorker
+from ganplay.resume import restore_training_state
 from ganplay.trainer import LIVE_DEVICE, Trainer
 
 __all__ = ["DIVERGED", "ENDED", "FAILED", "FINISHED", "IDLE_STOPPED", "MAX_LANES", "PARTS", "PAUSED", "READY", "RUNNING", "STOPPED",
@@ -34,11 +35,15 @@ GIF_WIDTH = 480         # px: the exported GIF's frames are enlarged to at least
 
 class TrainingRun(RunWorker):
     def __init__(self, config: RunConfig, dataset, *, max_steps: int | None = None,
-                 threads: int = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
+                 threads: int | Callable[["TrainingRun"], int] = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
                  idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | torch.device | None = LIVE_DEVICE,
                  compare: list[RunConfig] | tuple[RunConfig, ...] = (),
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, resume: Checkpoint | None = None):
         """`compare`: more recipes trained beside `config` on the same data, step for step (side by side).
+        `threads`: torch threads for the worker, or a function of the run asked before every step (the
+        registry's share of the cores); `applied_threads` is what the worker last set. `resume`: a checkpoint
+        with a training state (its config is `config`) that the run continues from, at its step; CheckpointError
+        (a ValueError) when it carries none.
         `clock` times every decision the run makes (watchdog, redraw cadence, speed); tests drive a fake one."""
         self.id = uuid.uuid4().hex[:12]
         self.config = config
@@ -46,10 +51,14 @@ class TrainingRun(RunWorker):
             raise ConfigError(f"side by side takes at most {MAX_LANES} recipes, got {1 + len(compare)}")
         self.lanes = [Lane(c, dataset, device, max_points) for c in (config, *compare)]
         first = self.lanes[0]
+        if resume is not None:     # weights, optimisers, random state and step counters, as Trainer.from_checkpoint
+            restore_training_state(first.trainer, resume)
+            first.view, first.view_step = first.render(), first.trainer.step_count
         self.real_grid = None if first.points else make_grid(      # (H, W) uint8: 16 fixed training images
             first.trainer.source.batch(REAL_GRID, torch.Generator().manual_seed(REAL_SEED))[0], nrow=4)
         self.max_steps = max_steps
         self.threads, self.grid_every_s = threads, grid_every_s
+        self.applied_threads: int | None = None     # set by the worker before a step
         self.max_frames = max_frames
         self.idle_pause_s, self.idle_stop_s = idle_pause_s, idle_stop_s
         self.clock = clock
@@ -152,6 +161,11 @@ class TrainingRun(RunWorker):
     @property
     def alive(self) -> bool:
         return self._state not in ENDED
+
+    @property
+    def training(self) -> bool:
+        """Running, or about to take single steps: it needs cores now."""
+        return self._state == RUNNING or bool(self._requests)
 
     @property
     def steps_pending(self) -> int:

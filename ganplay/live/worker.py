@@ -20,7 +20,6 @@ WATCH_EVERY_S = 0.1     # real seconds a waiting worker sleeps between looks at 
 
 class RunWorker:
     def _work(self) -> None:
-        torch.set_num_threads(self.threads)   # this thread's pool only
         last_view = -math.inf
         try:
             while not self._watchdog():
@@ -39,6 +38,7 @@ class RunWorker:
                 if part is None:                             # paused between redraws: show where it stopped
                     self._redraw()
                     continue
+                self._apply_threads()
                 with self._model_lock:
                     if self.trainer is None:
                         break
@@ -65,6 +65,14 @@ class RunWorker:
             with self._changed:
                 self._exited = True
                 self._notify()
+
+    def _apply_threads(self) -> None:
+        """Size this thread's torch pool (set_num_threads in a thread sets that thread's pool only) for the next
+        step: a fixed count, or the registry's share of the cores given the runs training now."""
+        wanted = self.threads(self) if callable(self.threads) else self.threads
+        if wanted != self.applied_threads:
+            torch.set_num_threads(wanted)
+            self.applied_threads = wanted
 
     def _render_all(self) -> list:
         """Every lane's picture now (called with the model lock held); a stopped lane keeps its last one."""

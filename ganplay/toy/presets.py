@@ -75,3 +75,12 @@ TOY_1D = RunConfig(
 )
 
 TOY_PRESETS = (TOY_RING, TOY_GRID, TOY_GANLAB, TOY_1D)
+
+# What a menu shows for each recipe: (short title, one plain sentence). Display only; the recipe and its
+# description above stay the reference.
+TOY_TEXT = {
+    "toy-ring": ("Ring of 8 Gaussians", "Eight tight clusters on a circle: watch whether G finds every one."),
+    "toy-grid": ("Grid of 25 Gaussians", "Twenty-five clusters on a square grid, a harder test of finding every mode."),
+    "toy-ganlab": ("GAN Lab's default game", "Tiny nets of 8 units on two Gaussian blobs, as in GAN Lab."),
+    "toy-1d": ("Two bumps on a line (1-D)", "Points on the real line, where you can watch the learned D approach D*."),
+}

@@ -11,7 +11,7 @@ import streamlit as st
 
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay_app import data_ui, folder_ui, resources, training_panels
+from ganplay_app import continue_ui, data_ui, folder_ui, resources, training_panels
 from ganplay_app.run_ui import RunControl
 from ganplay_app.training_ui import config_from_state, recipe_ui
 
@@ -70,6 +70,7 @@ with st.expander(f"Loss: {loss.title}", expanded=False):
     st.latex(loss.d_formula)
     st.latex(loss.g_formula)
     st.caption(loss.summary)
+continue_ui.continue_ui(registry, status, locked)    # an uploaded checkpoint becomes this session's run
 
 state = run.state if run else None
 cols = st.columns(5)
