@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ganplay import theory
-from ganplay.figures.theory import densities_figure, generator_loss_figure, separation_figure
+from ganplay.figures.theory import densities_figure, fixed_interval, generator_loss_figure, separation_figure
 from ganplay.losses import LOSSES
 from ganplay.theory import (
     LOG2,
@@ -304,3 +304,32 @@ def test_figures_plot_the_computed_curves():
     assert len(fig.data) == 6
     with pytest.raises(ValueError):
         generator_loss_figure(wrt="logit")
+
+
+def test_the_half_line_says_it_is_d_stars_half():
+    s = SITUATIONS["far_apart"]
+    fig = densities_figure(s.p_data, s.p_g, x_range=(-14.0, 14.0))
+    assert list(fig.layout.xaxis.range) == [-14.0, 14.0]
+    (line,) = fig.layout.shapes
+    assert line.y0 == line.y1 == 0.5 and line.yref == "y2"     # on D*'s axis, not the density's
+    (label,) = [a for a in fig.layout.annotations if "½" in a.text]
+    assert "D*" in label.text and label.yref == "y2" and label.y == 0.5
+
+
+def test_fixed_interval_ignores_where_the_means_sit():
+    assert fixed_interval((-10, 10), Gaussian(0, 1), Gaussian(3, 1)) == (-14, 14)
+    assert fixed_interval((-10, 10), Gaussian(-9, 1), Gaussian(9.5, 1)) == (-14, 14)
+    assert fixed_interval((-10, 10), Gaussian(0, 1), Gaussian(3, 0.5)) == (-14, 14)    # the widest σ counts
+    assert fixed_interval((-1, 1), Gaussian(5, 1)) == (-5, 9)                           # a mean outside: shown
+
+
+def test_jsd_and_the_minimax_gradient_have_their_own_colours():
+    s = SITUATIONS["shifted"]
+    sweep = theory.separation_sweep(s.p_data, s.p_g, np.linspace(-5, 5, 5))
+    fig = separation_figure(sweep)
+    colours = {t.name.split()[0]: t.line.color for t in fig.data}
+    assert colours["JSD"] != colours["minimax"]
+    # the same minimax colour as in the loss figure below it
+    loss_colours = {t.name: t.line.color for t in generator_loss_figure().data if t.showlegend is not False}
+    assert colours["minimax"] in loss_colours.values()
+
