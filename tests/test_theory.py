@@ -333,3 +333,16 @@ def test_jsd_and_the_minimax_gradient_have_their_own_colours():
     loss_colours = {t.name: t.line.color for t in generator_loss_figure().data if t.showlegend is not False}
     assert colours["minimax"] in loss_colours.values()
 
+
+
+def test_the_shared_gradient_label_sits_in_the_gap_above_the_crossing():
+    fig = generator_loss_figure(wrt="score")
+    (label,) = [a for a in fig.layout.annotations if "both |1 − D|" in a.text]
+    assert (label.x, label.xanchor, label.yanchor, label.xref) == (0.5, "center", "top", "x2")
+    # under the label (about D in [0.25, 0.75], y from 0.98 of the axis down two text lines) no curve rises
+    # above 0.75, while the label's lower edge stays above 0.8 of the [0, 1.08] axis
+    for trace in fig.data:
+        if trace.xaxis == "x2":
+            under = (trace.x >= 0.25) & (trace.x <= 0.75)
+            assert trace.y[under].max() <= 0.75 + 1e-9, trace.name
+    assert fig.layout.yaxis2.range[1] * (label.y - 0.15) > 0.8

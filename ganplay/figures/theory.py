@@ -189,8 +189,9 @@ def generator_loss_figure(mark: float | None = None, wrt: str = "score", vanish_
                        text=band_text, showarrow=False, align="left", bgcolor="rgba(255,255,255,0.85)",
                        font=dict(size=16, color=COLORS["minimax"]))
     if wrt == "score":
-        fig.add_annotation(x=0.13, y=0.93, xref="x2", yref="y2 domain", xanchor="left", showarrow=False,
-                           text="non-saturating and least squares: both |1 − D|",
+        # Centred in the gap above where |D| and |1 − D| cross (at ½, height ½); two lines keep it clear of both.
+        fig.add_annotation(x=0.5, y=0.98, xref="x2", yref="y2 domain", xanchor="center", yanchor="top",
+                           showarrow=False, text="non-saturating and<br>least squares: both |1 − D|",
                            bgcolor="rgba(255,255,255,0.85)", font=dict(size=15, color=COLORS["guide"]))
     if mark is not None and math.isfinite(mark):
         fig.add_vline(x=mark, line=dict(color=COLORS["gen"], width=2.5, dash="dash"), row="all", col="all")
