@@ -31,6 +31,17 @@ N_DIRECTIONS = 10                  # principal directions computed per model
 N_SLIDERS = 6                      # of which the explorer shows sliders for the first few
 FRAGMENT_THREADS = 1               # torch threads for the page's sections (see ganplay.latent.torch_threads)
 SLIDER_SIGMAS = 3.0                # sliders span ±3 standard deviations of the prior along each direction
+MAX_FRAMES = 32                    # interpolation frames
+STRIP_WIDTH_PX = 760               # the main column at 1280×720 with the sidebar open (~790 px), less margins
+STRIP_GAP_PX = 8                   # between images of one st.image list
+STRIP_MIN_FRAME_PX = 56            # narrower frames wrap into rows instead: a verdict caption needs room
+
+
+def strip_frame_width(frames: int) -> int:
+    """Pixel width of each interpolation frame so that the strip fits one row at 1280×720 (the default 10
+    frames: 68 px), never narrower than STRIP_MIN_FRAME_PX (long strips then wrap) nor wider than 84 px."""
+    fit = (STRIP_WIDTH_PX - STRIP_GAP_PX * (frames - 1)) // frames
+    return int(min(84, max(STRIP_MIN_FRAME_PX, fit)))
 
 
 def pretrained_dir() -> Path:
@@ -141,7 +152,7 @@ def model_picker_ui() -> str | None:
     models, problems = available_models()
     for problem in problems:
         st.warning(problem)
-    key = st.selectbox("Generator", list(models), key="lt_model", format_func=models.get,
+    key = st.selectbox("Generator", list(models), key="lt_model", format_func=models.get, on_change=_on_new_model,
                        placeholder="No generator yet: upload one") if models else None
     st.file_uploader("Upload a checkpoint", type=["safetensors"], key="lt_file", on_change=_on_upload,
                      max_upload_size=MAX_CHECKPOINT_MB,       # what any ganplay model's checkpoint fits
@@ -164,6 +175,12 @@ def _on_upload() -> None:
         return
     st.session_state.lt_upload = Upload(file.name, ckpt)
     st.session_state.lt_model = UPLOAD
+    _on_new_model()
+
+
+def _on_new_model() -> None:
+    """Another model opens on its own default interpolation (a class morph only for a conditional one)."""
+    st.session_state.pop("lt_mode", None)
 
 
 def _randomize() -> None:
@@ -190,18 +207,24 @@ def _class_name(names: tuple[str, ...], c: int) -> str:
 
 
 def seed_ui(num_classes: int, names: tuple[str, ...] = ()) -> tuple[int, int | None]:
-    """Seed box with Randomize (and Reset sliders), plus the class for a conditional model: (seed, class)."""
-    c1, c2, c3 = st.columns([1.3, 1, 1], vertical_alignment="bottom")
+    """Seed box with Randomize, plus the class for a conditional model: (seed, class)."""
+    # Two columns, not three: at 1280×720 a third column truncated the labels ("Random…").
+    c1, c2 = st.columns([1.2, 1], vertical_alignment="bottom")
     seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="lt_seed", bind="query-params")
-    c2.button("Randomize", on_click=_randomize, icon=":material/casino:", width="stretch")
-    c3.button("Reset sliders", on_click=_reset_sliders, icon=":material/restart_alt:", width="stretch")
+    c2.button("Randomize", on_click=_randomize, icon=":material/casino:", width="stretch",
+              help="A random seed: a new starting code z.")
     label = st.selectbox("Class", list(range(num_classes)), key="lt_class", bind="query-params",
                          format_func=lambda c: _class_name(names, c)) if num_classes else None
     return int(seed), label
 
 
 def direction_sliders_ui(explained: list[float]) -> list[float]:
-    """One slider per principal direction, in standard deviations of the prior along it."""
+    """A heading with Reset sliders, then one slider per principal direction, in standard deviations of the
+    prior along it."""
+    head, reset = st.columns([1.6, 1], vertical_alignment="center")
+    head.markdown("**Principal directions** of the generator, largest first")
+    reset.button("Reset sliders", on_click=_reset_sliders, icon=":material/restart_alt:", width="stretch",
+                 help="Every direction and raw-coordinate slider back to 0.")
     amounts = []
     cols = st.columns(2)
     for i, share in enumerate(explained[:N_SLIDERS]):
@@ -236,8 +259,10 @@ def interpolation_ui(num_classes: int, can_pick_classes: bool, names: tuple[str,
     """Endpoints (two seeds, or class A -> class B), method and number of frames."""
     modes = {"seeds": "Two seeds", "classes": "Class A → class B"}
     c = st.columns([1.4, 1, 1, 1, 1])
+    # A conditional model starts on class A -> B: two seeds of one class look nearly alike (ten 3s), while
+    # blending the class input morphs a 3 into an 8.
     mode = c[0].radio("Endpoints", list(modes), format_func=modes.get, key="lt_mode", horizontal=True,
-                      disabled=not can_pick_classes)
+                      index=1 if num_classes and can_pick_classes else 0, disabled=not can_pick_classes)
     mode = mode if can_pick_classes else "seeds"
     conditional_classes = mode == "classes" and num_classes > 0
     seed_a = c[1].number_input("Seed A" if mode == "seeds" else "Seed", 0, 2**31 - 1, 1, key="lt_seed_a")
@@ -252,7 +277,7 @@ def interpolation_ui(num_classes: int, can_pick_classes: bool, names: tuple[str,
                          disabled=conditional_classes,
                          help="Linear: a straight line. Spherical: along the great circle, so the codes keep the "
                               "length typical of the prior instead of passing near its centre.")
-    frames = c2[1].slider("Frames", 2, 32, 10, key="lt_frames")
+    frames = c2[1].slider("Frames", 2, MAX_FRAMES, 10, key="lt_frames")
     return InterpolationSettings(mode, int(seed_a), int(seed_b), int(class_a), int(class_b), method, int(frames))
 
 
