@@ -32,16 +32,14 @@ N_SLIDERS = 6                      # of which the explorer shows sliders for the
 FRAGMENT_THREADS = 1               # torch threads for the page's sections (see ganplay.latent.torch_threads)
 SLIDER_SIGMAS = 3.0                # sliders span ±3 standard deviations of the prior along each direction
 MAX_FRAMES = 32                    # interpolation frames
-STRIP_WIDTH_PX = 760               # the main column at 1280×720 with the sidebar open (~790 px), less margins
-STRIP_GAP_PX = 8                   # between images of one st.image list
+STRIP_WIDTH_PX, STRIP_GAP_PX = 760, 8   # the main column at 1280×720 with the sidebar open is ~790 px
 STRIP_MIN_FRAME_PX = 56            # narrower frames wrap into rows instead: a verdict caption needs room
 
 
 def strip_frame_width(frames: int) -> int:
-    """Pixel width of each interpolation frame so that the strip fits one row at 1280×720 (the default 10
-    frames: 68 px), never narrower than STRIP_MIN_FRAME_PX (long strips then wrap) nor wider than 84 px."""
-    fit = (STRIP_WIDTH_PX - STRIP_GAP_PX * (frames - 1)) // frames
-    return int(min(84, max(STRIP_MIN_FRAME_PX, fit)))
+    """Pixel width of each interpolation frame: the strip fits one row at 1280×720 (10 frames: 68 px each),
+    frames are never narrower than STRIP_MIN_FRAME_PX (long strips wrap) nor wider than 84 px."""
+    return int(min(84, max(STRIP_MIN_FRAME_PX, (STRIP_WIDTH_PX - STRIP_GAP_PX * (frames - 1)) // frames)))
 
 
 def pretrained_dir() -> Path:
@@ -179,8 +177,10 @@ def _on_upload() -> None:
 
 
 def _on_new_model() -> None:
-    """Another model opens on its own default interpolation (a class morph only for a conditional one)."""
-    st.session_state.pop("lt_mode", None)
+    """Another model opens on its own defaults: its own interpolation mode (a class morph only for a conditional
+    one), and its own class names (a selectbox keeps the label it showed, so a digit model showed "Dress")."""
+    for key in ("lt_mode", "lt_class", "lt_class_a", "lt_class_b", "lt_grid_class"):
+        st.session_state.pop(key, None)
 
 
 def _randomize() -> None:
@@ -219,8 +219,7 @@ def seed_ui(num_classes: int, names: tuple[str, ...] = ()) -> tuple[int, int | N
 
 
 def direction_sliders_ui(explained: list[float]) -> list[float]:
-    """A heading with Reset sliders, then one slider per principal direction, in standard deviations of the
-    prior along it."""
+    """A heading with Reset sliders, then one slider per principal direction (in prior σ along it)."""
     head, reset = st.columns([1.6, 1], vertical_alignment="center")
     head.markdown("**Principal directions** of the generator, largest first")
     reset.button("Reset sliders", on_click=_reset_sliders, icon=":material/restart_alt:", width="stretch",

@@ -243,3 +243,21 @@ def test_the_default_strip_fits_one_row_at_1280_wide():
     assert width == 68 and 10 * width + 9 * STRIP_GAP_PX <= STRIP_WIDTH_PX
     assert strip_frame_width(2) == 84                           # never blown up past 3× a 28 px digit
     assert strip_frame_width(32) == STRIP_MIN_FRAME_PX          # long strips wrap rather than shrink to specks
+
+
+def test_switching_models_shows_the_new_models_class_names(app, tmp_path, monkeypatch):
+    import dataclasses
+    cfg = preset("cdcgan")
+    fashion = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, dataset="fashion-mnist"))
+    generator, discriminator = build_models(fashion.model, seed=0)
+    save_checkpoint(tmp_path / "cdcgan-fashion.safetensors", config=fashion, generator=generator,
+                    discriminator=discriminator, record={"steps": 0})
+    _save(tmp_path, "cdcgan")
+    monkeypatch.setenv("GANPLAY_PRETRAINED", str(tmp_path))
+    at = app()                                                  # opens on the Fashion-MNIST model
+    assert at.selectbox(key="lt_class_a").value == 3 and at.selectbox(key="lt_class_a").options[3] == "Dress"
+    choose(at, "cdcgan")
+    for key in ("lt_class", "lt_class_a", "lt_class_b", "lt_grid_class"):
+        box = at.selectbox(key=key)
+        assert box.options == [str(i) for i in range(10)], key
+    assert (at.selectbox(key="lt_class_a").value, at.selectbox(key="lt_class_b").value) == (3, 8)
