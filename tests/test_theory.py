@@ -346,3 +346,20 @@ def test_the_shared_gradient_label_sits_in_the_gap_above_the_crossing():
             under = (trace.x >= 0.25) & (trace.x <= 0.75)
             assert trace.y[under].max() <= 0.75 + 1e-9, trace.name
     assert fig.layout.yaxis2.range[1] * (label.y - 0.15) > 0.8
+
+
+@pytest.mark.parametrize("mark", [0.0, 0.3, 0.5, 0.54, 0.56, 0.8])
+def test_the_p_g_mark_label_stays_clear_of_the_minimax_curve(mark):
+    # The page's mark E_{p_g}[D*] never exceeds ½ (p_g·p_d/(p_d + p_g) ≤ (p_d + p_g)/4); 0.56 and 0.8 try
+    # the other side.
+    fig = generator_loss_figure(mark=mark)
+    (label,) = [a for a in fig.layout.annotations if "your p_g" in a.text]
+    assert "<br>" in label.text and label.yanchor == "bottom"      # two short lines at the bottom
+    # the label's two lines take about 0.35 of the D axis beside the mark and reach 0.2 of the height
+    lo, hi = (mark, mark + 0.35) if label.xanchor == "left" else (mark - 0.35, mark)
+    assert lo >= -0.01 and hi <= 1.01
+    y_lo, y_hi = fig.layout.yaxis.range
+    top = y_lo + 0.2 * (y_hi - y_lo)
+    minimax = next(t for t in fig.data if t.name.startswith("Minimax") and t.xaxis == "x")
+    beside = (minimax.x >= lo) & (minimax.x <= hi)
+    assert minimax.y[beside].min() > top

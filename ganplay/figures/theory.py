@@ -192,12 +192,15 @@ def generator_loss_figure(mark: float | None = None, wrt: str = "score", vanish_
         # Centred in the gap above where |D| and |1 − D| cross (at ½, height ½); two lines keep it clear of both.
         fig.add_annotation(x=0.5, y=0.98, xref="x2", yref="y2 domain", xanchor="center", yanchor="top",
                            showarrow=False, text="non-saturating and<br>least squares: both |1 − D|",
-                           bgcolor="rgba(255,255,255,0.85)", font=dict(size=15, color=COLORS["guide"]))
+                           bgcolor="white", font=dict(size=15, color=COLORS["guide"]))
     if mark is not None and math.isfinite(mark):
         fig.add_vline(x=mark, line=dict(color=COLORS["gen"], width=2.5, dash="dash"), row="all", col="all")
-        fig.add_annotation(x=mark, y=0.03, xref="x", yref="y domain", yanchor="bottom",
-                           xanchor="left" if mark < 0.6 else "right", xshift=6 if mark < 0.6 else -6,
-                           text=f"your p_g: E[D*(G(z))] = {mark:.2f}", showarrow=False,
+        # Two short lines at the bottom, on the side of the mark away from where the minimax curve dives
+        # (below −2.6 only past D ≈ 0.93): one long line beside a mark near ½ ran into it.
+        left = mark < 0.55
+        fig.add_annotation(x=mark, y=0.03, xref="x", yref="y domain", yanchor="bottom", align="left",
+                           xanchor="left" if left else "right", xshift=6 if left else -6,
+                           text=f"your p_g:<br>E[D*(G(z))] = {mark:.2f}", showarrow=False,
                            bgcolor="rgba(255,255,255,0.85)", font=dict(size=16, color=COLORS["gen"]))
     _style(fig, height=470)
     fig.update_layout(margin=dict(t=120), legend=dict(y=1.2))
