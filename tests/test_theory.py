@@ -363,3 +363,16 @@ def test_the_p_g_mark_label_stays_clear_of_the_minimax_curve(mark):
     minimax = next(t for t in fig.data if t.name.startswith("Minimax") and t.xaxis == "x")
     beside = (minimax.x >= lo) & (minimax.x <= hi)
     assert minimax.y[beside].min() > top
+
+
+def test_the_band_label_in_the_d_view_sits_above_every_curve():
+    fig = generator_loss_figure(wrt="D")
+    (label,) = [a for a in fig.layout.annotations if "rejects" in a.text]
+    assert (label.x, label.xanchor, label.yanchor, label.xref) == (0.15, "left", "top", "x2")
+    # one line: about 0.4 of the D axis wide and 0.1 of the height tall, below 0.97 of the [0, 8] axis
+    y_hi = fig.layout.yaxis2.range[1]
+    bottom = (label.y - 0.1) * y_hi
+    for trace in fig.data:
+        if trace.xaxis == "x2":
+            under = (trace.x >= label.x) & (trace.x <= label.x + 0.4)
+            assert trace.y[under].max() < bottom, trace.name

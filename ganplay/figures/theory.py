@@ -183,11 +183,14 @@ def generator_loss_figure(mark: float | None = None, wrt: str = "score", vanish_
     for col in (1, 2):
         fig.add_vrect(x0=0, x1=vanish_below, fillcolor=_rgba(COLORS["minimax"], 0.13), line_width=0,
                       row=1, col=col)
-    # Placed between the curves: above minimax and below the others in either view.
-    band_text, band_y = (("◀ minimax<br>gradient ≈ 0", 0.5) if wrt == "score" else ("◀ D rejects<br>the fakes", 0.25))
-    fig.add_annotation(x=vanish_below, y=band_y, xref="x2", yref="y2 domain", xanchor="left", xshift=4,
-                       text=band_text, showarrow=False, align="left", bgcolor="rgba(255,255,255,0.85)",
-                       font=dict(size=16, color=COLORS["minimax"]))
+    if wrt == "score":  # between the curves: above minimax's |D| and below the others' |1 − D|
+        fig.add_annotation(x=vanish_below, y=0.5, xref="x2", yref="y2 domain", xanchor="left", xshift=4,
+                           text="◀ minimax<br>gradient ≈ 0", showarrow=False, align="left",
+                           bgcolor="rgba(255,255,255,0.85)", font=dict(size=16, color=COLORS["minimax"]))
+    else:  # one line at the top, right of where 1/D falls below 6.5 (D > 0.15): lower down, 1/D ran through it
+        fig.add_annotation(x=0.15, y=0.97, xref="x2", yref="y2 domain", xanchor="left", yanchor="top",
+                           text="◀ D rejects the fakes", showarrow=False, bgcolor="white",
+                           font=dict(size=16, color=COLORS["minimax"]))
     if wrt == "score":
         # Centred in the gap above where |D| and |1 − D| cross (at ½, height ½); two lines keep it clear of both.
         fig.add_annotation(x=0.5, y=0.98, xref="x2", yref="y2 domain", xanchor="center", yanchor="top",
