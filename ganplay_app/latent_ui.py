@@ -177,10 +177,18 @@ def _on_upload() -> None:
 
 
 def _on_new_model() -> None:
-    """Another model opens on its own defaults: its own interpolation mode (a class morph only for a conditional
-    one), and its own class names (a selectbox keeps the label it showed, so a digit model showed "Dress")."""
-    for key in ("lt_mode", "lt_class", "lt_class_a", "lt_class_b", "lt_grid_class"):
-        st.session_state.pop(key, None)
+    """Another model opens on its own interpolation defaults, and its class boxes are set anew: deleting their
+    state left the browser showing the old model's choices (a digit model showed "Dress", "Bag")."""
+    key = st.session_state.get("lt_model")
+    if key is not None:
+        st.session_state.update(interpolation_defaults(checkpoint(key).config.model.num_classes), lt_class=0,
+                                lt_grid_class=0)
+
+
+def interpolation_defaults(num_classes: int) -> dict:
+    """A conditional model starts on class A -> B (two seeds of one class look alike: ten 3s) from 3 to 8."""
+    k = num_classes or 10
+    return {"lt_mode": "classes" if num_classes else "seeds", "lt_class_a": min(3, k - 1), "lt_class_b": min(8, k - 1)}
 
 
 def _randomize() -> None:
@@ -258,18 +266,18 @@ def interpolation_ui(num_classes: int, can_pick_classes: bool, names: tuple[str,
     """Endpoints (two seeds, or class A -> class B), method and number of frames."""
     modes = {"seeds": "Two seeds", "classes": "Class A → class B"}
     c = st.columns([1.4, 1, 1, 1, 1])
-    # A conditional model starts on class A -> B: two seeds of one class look nearly alike (ten 3s), while
-    # blending the class input morphs a 3 into an 8.
+    for key, value in interpolation_defaults(num_classes).items():   # defaults via state: no index clashes
+        st.session_state.setdefault(key, value)
     mode = c[0].radio("Endpoints", list(modes), format_func=modes.get, key="lt_mode", horizontal=True,
-                      index=1 if num_classes and can_pick_classes else 0, disabled=not can_pick_classes)
+                      disabled=not can_pick_classes)
     mode = mode if can_pick_classes else "seeds"
     conditional_classes = mode == "classes" and num_classes > 0
     seed_a = c[1].number_input("Seed A" if mode == "seeds" else "Seed", 0, 2**31 - 1, 1, key="lt_seed_a")
     seed_b = c[2].number_input("Seed B", 0, 2**31 - 1, 2, key="lt_seed_b", disabled=mode != "seeds")
     classes = list(range(num_classes or 10))
-    class_a = c[3].selectbox("Class A" if mode == "classes" else "Class", classes, index=3, key="lt_class_a",
+    class_a = c[3].selectbox("Class A" if mode == "classes" else "Class", classes, key="lt_class_a",
                              disabled=mode == "seeds" and not num_classes, format_func=lambda c: _class_name(names, c))
-    class_b = c[4].selectbox("Class B", classes, index=8, key="lt_class_b", disabled=mode == "seeds",
+    class_b = c[4].selectbox("Class B", classes, key="lt_class_b", disabled=mode == "seeds",
                              format_func=lambda c: _class_name(names, c))
     c2 = st.columns([1.4, 3])
     method = c2[0].radio("Path", list(INTERPOLATIONS), key="lt_method", horizontal=True,
