@@ -10,7 +10,7 @@ from tests.e2e.test_pages import metric_value, wait_until
 VIEWPORT = {"width": 1280, "height": 720}
 
 # Elements inside a button whose text is cut (an ellipsis): wider content than box.
-TRUNCATED = """b => [...b.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).length"""
+TRUNCATED = """b => [b, ...b.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).length"""
 
 
 def test_latent_buttons_show_their_labels_and_the_strip_is_one_row(browser, server):
