@@ -31,6 +31,15 @@ N_DIRECTIONS = 10                  # principal directions computed per model
 N_SLIDERS = 6                      # of which the explorer shows sliders for the first few
 FRAGMENT_THREADS = 1               # torch threads for the page's sections (see ganplay.latent.torch_threads)
 SLIDER_SIGMAS = 3.0                # sliders span ±3 standard deviations of the prior along each direction
+MAX_FRAMES = 32                    # interpolation frames
+STRIP_WIDTH_PX, STRIP_GAP_PX = 760, 8   # the main column at 1280×720 with the sidebar open is ~790 px
+STRIP_MIN_FRAME_PX = 56            # narrower frames wrap into rows instead: a verdict caption needs room
+
+
+def strip_frame_width(frames: int) -> int:
+    """Pixel width of each interpolation frame: the strip fits one row at 1280×720 (10 frames: 68 px each),
+    frames are never narrower than STRIP_MIN_FRAME_PX (long strips wrap) nor wider than 84 px."""
+    return int(min(84, max(STRIP_MIN_FRAME_PX, (STRIP_WIDTH_PX - STRIP_GAP_PX * (frames - 1)) // frames)))
 
 
 def pretrained_dir() -> Path:
@@ -141,7 +150,7 @@ def model_picker_ui() -> str | None:
     models, problems = available_models()
     for problem in problems:
         st.warning(problem)
-    key = st.selectbox("Generator", list(models), key="lt_model", format_func=models.get,
+    key = st.selectbox("Generator", list(models), key="lt_model", format_func=models.get, on_change=_on_new_model,
                        placeholder="No generator yet: upload one") if models else None
     st.file_uploader("Upload a checkpoint", type=["safetensors"], key="lt_file", on_change=_on_upload,
                      max_upload_size=MAX_CHECKPOINT_MB,       # what any ganplay model's checkpoint fits
@@ -164,6 +173,22 @@ def _on_upload() -> None:
         return
     st.session_state.lt_upload = Upload(file.name, ckpt)
     st.session_state.lt_model = UPLOAD
+    _on_new_model()
+
+
+def _on_new_model() -> None:
+    """Another model opens on its own interpolation defaults, and its class boxes are set anew: deleting their
+    state left the browser showing the old model's choices (a digit model showed "Dress", "Bag")."""
+    key = st.session_state.get("lt_model")
+    if key is not None:
+        st.session_state.update(interpolation_defaults(checkpoint(key).config.model.num_classes), lt_class=0,
+                                lt_grid_class=0)
+
+
+def interpolation_defaults(num_classes: int) -> dict:
+    """A conditional model starts on class A -> B (two seeds of one class look alike: ten 3s) from 3 to 8."""
+    k = num_classes or 10
+    return {"lt_mode": "classes" if num_classes else "seeds", "lt_class_a": min(3, k - 1), "lt_class_b": min(8, k - 1)}
 
 
 def _randomize() -> None:
@@ -190,18 +215,23 @@ def _class_name(names: tuple[str, ...], c: int) -> str:
 
 
 def seed_ui(num_classes: int, names: tuple[str, ...] = ()) -> tuple[int, int | None]:
-    """Seed box with Randomize (and Reset sliders), plus the class for a conditional model: (seed, class)."""
-    c1, c2, c3 = st.columns([1.3, 1, 1], vertical_alignment="bottom")
+    """Seed box with Randomize, plus the class for a conditional model: (seed, class)."""
+    # Two columns, not three: at 1280×720 a third column truncated the labels ("Random…").
+    c1, c2 = st.columns([1.2, 1], vertical_alignment="bottom")
     seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="lt_seed", bind="query-params")
-    c2.button("Randomize", on_click=_randomize, icon=":material/casino:", width="stretch")
-    c3.button("Reset sliders", on_click=_reset_sliders, icon=":material/restart_alt:", width="stretch")
+    c2.button("Randomize", on_click=_randomize, icon=":material/casino:", width="stretch",
+              help="A random seed: a new starting code z.")
     label = st.selectbox("Class", list(range(num_classes)), key="lt_class", bind="query-params",
                          format_func=lambda c: _class_name(names, c)) if num_classes else None
     return int(seed), label
 
 
 def direction_sliders_ui(explained: list[float]) -> list[float]:
-    """One slider per principal direction, in standard deviations of the prior along it."""
+    """A heading with Reset sliders, then one slider per principal direction (in prior σ along it)."""
+    head, reset = st.columns([1.6, 1], vertical_alignment="center")
+    head.markdown("**Principal directions** of the generator, largest first")
+    reset.button("Reset sliders", on_click=_reset_sliders, icon=":material/restart_alt:", width="stretch",
+                 help="Every direction and raw-coordinate slider back to 0.")
     amounts = []
     cols = st.columns(2)
     for i, share in enumerate(explained[:N_SLIDERS]):
@@ -236,6 +266,8 @@ def interpolation_ui(num_classes: int, can_pick_classes: bool, names: tuple[str,
     """Endpoints (two seeds, or class A -> class B), method and number of frames."""
     modes = {"seeds": "Two seeds", "classes": "Class A → class B"}
     c = st.columns([1.4, 1, 1, 1, 1])
+    for key, value in interpolation_defaults(num_classes).items():   # defaults via state: no index clashes
+        st.session_state.setdefault(key, value)
     mode = c[0].radio("Endpoints", list(modes), format_func=modes.get, key="lt_mode", horizontal=True,
                       disabled=not can_pick_classes)
     mode = mode if can_pick_classes else "seeds"
@@ -243,16 +275,16 @@ def interpolation_ui(num_classes: int, can_pick_classes: bool, names: tuple[str,
     seed_a = c[1].number_input("Seed A" if mode == "seeds" else "Seed", 0, 2**31 - 1, 1, key="lt_seed_a")
     seed_b = c[2].number_input("Seed B", 0, 2**31 - 1, 2, key="lt_seed_b", disabled=mode != "seeds")
     classes = list(range(num_classes or 10))
-    class_a = c[3].selectbox("Class A" if mode == "classes" else "Class", classes, index=3, key="lt_class_a",
+    class_a = c[3].selectbox("Class A" if mode == "classes" else "Class", classes, key="lt_class_a",
                              disabled=mode == "seeds" and not num_classes, format_func=lambda c: _class_name(names, c))
-    class_b = c[4].selectbox("Class B", classes, index=8, key="lt_class_b", disabled=mode == "seeds",
+    class_b = c[4].selectbox("Class B", classes, key="lt_class_b", disabled=mode == "seeds",
                              format_func=lambda c: _class_name(names, c))
     c2 = st.columns([1.4, 3])
     method = c2[0].radio("Path", list(INTERPOLATIONS), key="lt_method", horizontal=True,
                          disabled=conditional_classes,
                          help="Linear: a straight line. Spherical: along the great circle, so the codes keep the "
                               "length typical of the prior instead of passing near its centre.")
-    frames = c2[1].slider("Frames", 2, 32, 10, key="lt_frames")
+    frames = c2[1].slider("Frames", 2, MAX_FRAMES, 10, key="lt_frames")
     return InterpolationSettings(mode, int(seed_a), int(seed_b), int(class_a), int(class_b), method, int(frames))
 
 

@@ -121,15 +121,17 @@ def _sub(i: int, n: int) -> str:
 
 
 def _fmt(value: float) -> str:
-    """Five significant digits, at most four decimals; scientific where decimals would hide a small
-    value (1e-6 is not 0), and 0 for rounding noise below 1e-12."""
+    """Five significant digits, at most four decimals, never scientific notation (a tile reading −1.73e-6
+    looks like an error). A value that is not 0 but rounds to it reads "≈ 0.0000", exact 0 (and rounding
+    noise below 1e-12) "0.0000"."""
+    if not math.isfinite(value):
+        return "∞" if value > 0 else "−∞" if value < 0 else "undefined"
     if abs(value) < 1e-12:
         return "0.0000"
-    if abs(value) < 5e-4 or abs(value) >= 1e5:
-        mantissa, exponent = f"{value:.2e}".split("e")
-        return f"{mantissa}e{int(exponent)}"  # -1.73e-6: narrow enough for a metric tile
+    if abs(value) < 5e-5:
+        return "≈ 0.0000"
     decimals = min(4, max(0, 4 - int(math.floor(math.log10(abs(value))))))
-    return f"{value:.{decimals}f}"
+    return f"{value:,.{decimals}f}"
 
 
 def metrics_ui(p_data: Distribution, p_g: Distribution) -> dict[str, float]:
@@ -148,7 +150,7 @@ def metrics_ui(p_data: Distribution, p_g: Distribution) -> dict[str, float]:
         ("KL(p_data‖p_g)", _fmt(values["kl_data_g"]), "KL(p_data ‖ p_g) = ∫ p_data log(p_data / p_g): large where the data has mass that p_g misses."),
         ("KL(p_g‖p_data)", _fmt(values["kl_g_data"]), "KL(p_g ‖ p_data) = ∫ p_g log(p_g / p_data): large where p_g puts mass the data lacks."),
         ("Wasserstein-1", _fmt(values["w1"]), "∫ |F_data − F_g| dx: how far mass has to travel to turn p_g into p_data."),
-        ("V(D*, G)", _fmt(values["value"]), "The game's value with the optimal discriminator, integrated directly. It equals 2·JSD − log 4; its minimum −log 4 ≈ −1.3863 is reached only at p_g = p_data."),
+        ("V(D*, G)", _fmt(values["value"]), "The game's value with the optimal discriminator, integrated directly. It equals 2·JSD − log 4; its minimum −log 4 ≈ −1.3863 is reached only at p_g = p_data; its maximum 2·log 2 − log 4 = 0 when the distributions do not overlap."),
     ]
     for row in range(0, len(tiles), 2):
         for col, (label, value, help_text) in zip(st.columns(2), tiles[row:row + 2]):

@@ -121,8 +121,9 @@ def test_an_unconditional_model_has_no_class_box(app):
 def test_an_interpolation_shows_n_labelled_frames(app, model, mode):
     at = app()
     choose(at, model)
-    at.radio(key="lt_mode").set_value(mode)
-    at.radio(key="lt_method").set_value("spherical")
+    at.radio(key="lt_mode").set_value(mode).run()
+    if not at.radio(key="lt_method").disabled:                  # a class blend has no path to choose
+        at.radio(key="lt_method").set_value("spherical")
     at.slider(key="lt_frames").set_value(8).run()
     assert not at.exception and not at.error
     strip = at.image[1]
@@ -211,3 +212,52 @@ def test_an_empty_pretrained_folder_asks_for_an_upload(app, tmp_path, monkeypatc
     monkeypatch.setenv("GANPLAY_PRETRAINED", str(tmp_path))
     at = app()
     assert not at.image and "No generator" in at.info[0].value
+
+
+def test_a_conditional_model_opens_on_a_class_morph_and_says_so_only_there(app):
+    at = app()
+    choose(at, "cdcgan")
+    assert at.radio(key="lt_mode").value == "classes"           # two seeds of one class: ten near-identical 3s
+    assert (at.selectbox(key="lt_class_a").value, at.selectbox(key="lt_class_b").value) == (3, 8)
+    frames = at.image[1].value
+    assert len(frames) == 10 and frames[0] != frames[-1]
+    blend = "Class A → class B keeps the code"
+    assert any(blend in c.value for c in at.caption)
+    at.radio(key="lt_mode").set_value("seeds").run()
+    assert not at.exception
+    assert not any("Class A → class B" in c.value for c in at.caption)
+
+
+def test_an_unconditional_model_opens_on_two_seeds(app):
+    at = app()
+    choose(at, "lecture")
+    assert at.radio(key="lt_mode").value == "seeds"
+    assert not any("Class A → class B" in c.value for c in at.caption)
+    at.radio(key="lt_mode").set_value("classes").run()          # the classifier picks typical codes
+    assert any("most typical of A" in c.value for c in at.caption)
+
+
+def test_the_default_strip_fits_one_row_at_1280_wide():
+    from ganplay_app.latent_ui import STRIP_GAP_PX, STRIP_MIN_FRAME_PX, STRIP_WIDTH_PX, strip_frame_width
+    width = strip_frame_width(10)
+    assert width == 68 and 10 * width + 9 * STRIP_GAP_PX <= STRIP_WIDTH_PX
+    assert strip_frame_width(2) == 84                           # never blown up past 3× a 28 px digit
+    assert strip_frame_width(32) == STRIP_MIN_FRAME_PX          # long strips wrap rather than shrink to specks
+
+
+def test_switching_models_shows_the_new_models_class_names(app, tmp_path, monkeypatch):
+    import dataclasses
+    cfg = preset("cdcgan")
+    fashion = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, dataset="fashion-mnist"))
+    generator, discriminator = build_models(fashion.model, seed=0)
+    save_checkpoint(tmp_path / "cdcgan-fashion.safetensors", config=fashion, generator=generator,
+                    discriminator=discriminator, record={"steps": 0})
+    _save(tmp_path, "cdcgan")
+    monkeypatch.setenv("GANPLAY_PRETRAINED", str(tmp_path))
+    at = app()                                                  # opens on the Fashion-MNIST model
+    assert at.selectbox(key="lt_class_a").value == 3 and at.selectbox(key="lt_class_a").options[3] == "Dress"
+    choose(at, "cdcgan")
+    for key in ("lt_class", "lt_class_a", "lt_class_b", "lt_grid_class"):
+        box = at.selectbox(key=key)
+        assert box.options == [str(i) for i in range(10)], key
+    assert (at.selectbox(key="lt_class_a").value, at.selectbox(key="lt_class_b").value) == (3, 8)

@@ -34,8 +34,8 @@ def open_app(page: str | None = None, **query: str) -> AppTest:
 
 
 def shown(at: AppTest) -> dict[str, float]:
-    """The metric tiles as numbers, keyed by label."""
-    return {m.label: float(m.value) for m in at.metric}
+    """The metric tiles as numbers, keyed by label ("≈ 0.0000" reads as 0, "1,234.5" as 1234.5)."""
+    return {m.label: float(m.value.removeprefix("≈ ").replace(",", "")) for m in at.metric}
 
 
 def assert_metrics(at: AppTest, p_data, p_g) -> None:
@@ -138,7 +138,11 @@ def test_far_apart_shows_jsd_at_log2_and_w1_at_the_distance():
     assert got["JSD (bits)"] == 1.0
     assert got["Wasserstein-1"] == 10.0
     assert got["KL(p_data‖p_g)"] == 50.0  # Δμ² / 2σ²
-    assert -1e-5 < got["V(D*, G)"] < 0
+    # V = 2·JSD − log 4 is −1.7e-6 here: shown as a plain number that says it is nearly, not exactly, 0
+    assert -1e-5 < theory.value_at_optimum(SITUATIONS["far_apart"].p_data, SITUATIONS["far_apart"].p_g) < 0
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["V(D*, G)"] == "≈ 0.0000"
+    assert not any("e-" in value or "e+" in value for value in tiles.values()), tiles
     # the sweep plots JSD flat at log 2 out here, and a vanishing minimax gradient at the current separation
     sweep = plot_spec(at, 1)["data"]
     separation, jsd, grad = (trace_array(sweep[0]["x"]), trace_array(sweep[0]["y"]), trace_array(sweep[2]["y"]))
@@ -146,6 +150,20 @@ def test_far_apart_shows_jsd_at_log2_and_w1_at_the_distance():
     assert np.all(np.abs(jsd[far] - LOG2) < 1e-5)
     assert np.all(grad[far] < 1e-4)
     assert grad.max() > 0.3
+
+
+def test_moving_either_mean_leaves_the_density_axis_where_it_was():
+    at = open_app(THEORY)
+    x_range = plot_spec(at, 0)["layout"]["xaxis"]["range"]
+    # the sliders' means span [-10, 10] and every σ is 1: 4σ beyond either end
+    assert x_range == [-14.0, 14.0]
+    for key, value in (("gen_mu1", 9.5), ("gen_mu1", -7.0), ("data_mu1", 4.0)):
+        at.slider(key=key).set_value(value).run()
+        assert plot_spec(at, 0)["layout"]["xaxis"]["range"] == x_range, key
+    at.button(key="situation_far_apart").click().run()
+    assert plot_spec(at, 0)["layout"]["xaxis"]["range"] == x_range
+    at.slider(key="gen_sd1").set_value(2.0).run()     # a wider p_g needs room for its tails
+    assert plot_spec(at, 0)["layout"]["xaxis"]["range"] == [-18.0, 18.0]
 
 
 def test_sliders_drive_the_metrics():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ganplay import theory
-from ganplay.figures.theory import densities_figure, generator_loss_figure, separation_figure
+from ganplay.figures.theory import densities_figure, fixed_interval, generator_loss_figure, separation_figure
 from ganplay.losses import LOSSES
 from ganplay.theory import (
     LOG2,
@@ -304,3 +304,75 @@ def test_figures_plot_the_computed_curves():
     assert len(fig.data) == 6
     with pytest.raises(ValueError):
         generator_loss_figure(wrt="logit")
+
+
+def test_the_half_line_says_it_is_d_stars_half():
+    s = SITUATIONS["far_apart"]
+    fig = densities_figure(s.p_data, s.p_g, x_range=(-14.0, 14.0))
+    assert list(fig.layout.xaxis.range) == [-14.0, 14.0]
+    (line,) = fig.layout.shapes
+    assert line.y0 == line.y1 == 0.5 and line.yref == "y2"     # on D*'s axis, not the density's
+    (label,) = [a for a in fig.layout.annotations if "½" in a.text]
+    assert "D*" in label.text and label.yref == "y2" and label.y == 0.5
+
+
+def test_fixed_interval_ignores_where_the_means_sit():
+    assert fixed_interval((-10, 10), Gaussian(0, 1), Gaussian(3, 1)) == (-14, 14)
+    assert fixed_interval((-10, 10), Gaussian(-9, 1), Gaussian(9.5, 1)) == (-14, 14)
+    assert fixed_interval((-10, 10), Gaussian(0, 1), Gaussian(3, 0.5)) == (-14, 14)    # the widest σ counts
+    assert fixed_interval((-1, 1), Gaussian(5, 1)) == (-5, 9)                           # a mean outside: shown
+
+
+def test_jsd_and_the_minimax_gradient_have_their_own_colours():
+    s = SITUATIONS["shifted"]
+    sweep = theory.separation_sweep(s.p_data, s.p_g, np.linspace(-5, 5, 5))
+    fig = separation_figure(sweep)
+    colours = {t.name.split()[0]: t.line.color for t in fig.data}
+    assert colours["JSD"] != colours["minimax"]
+    # the same minimax colour as in the loss figure below it
+    loss_colours = {t.name: t.line.color for t in generator_loss_figure().data if t.showlegend is not False}
+    assert colours["minimax"] in loss_colours.values()
+
+
+
+def test_the_shared_gradient_label_sits_in_the_gap_above_the_crossing():
+    fig = generator_loss_figure(wrt="score")
+    (label,) = [a for a in fig.layout.annotations if "both |1 − D|" in a.text]
+    assert (label.x, label.xanchor, label.yanchor, label.xref) == (0.5, "center", "top", "x2")
+    # under the label (about D in [0.25, 0.75], y from 0.98 of the axis down two text lines) no curve rises
+    # above 0.75, while the label's lower edge stays above 0.8 of the [0, 1.08] axis
+    for trace in fig.data:
+        if trace.xaxis == "x2":
+            under = (trace.x >= 0.25) & (trace.x <= 0.75)
+            assert trace.y[under].max() <= 0.75 + 1e-9, trace.name
+    assert fig.layout.yaxis2.range[1] * (label.y - 0.15) > 0.8
+
+
+@pytest.mark.parametrize("mark", [0.0, 0.3, 0.5, 0.54, 0.56, 0.8])
+def test_the_p_g_mark_label_stays_clear_of_the_minimax_curve(mark):
+    # The page's mark E_{p_g}[D*] never exceeds ½ (p_g·p_d/(p_d + p_g) ≤ (p_d + p_g)/4); 0.56 and 0.8 try
+    # the other side.
+    fig = generator_loss_figure(mark=mark)
+    (label,) = [a for a in fig.layout.annotations if "your p_g" in a.text]
+    assert "<br>" in label.text and label.yanchor == "bottom"      # two short lines at the bottom
+    # the label's two lines take about 0.35 of the D axis beside the mark and reach 0.2 of the height
+    lo, hi = (mark, mark + 0.35) if label.xanchor == "left" else (mark - 0.35, mark)
+    assert lo >= -0.01 and hi <= 1.01
+    y_lo, y_hi = fig.layout.yaxis.range
+    top = y_lo + 0.2 * (y_hi - y_lo)
+    minimax = next(t for t in fig.data if t.name.startswith("Minimax") and t.xaxis == "x")
+    beside = (minimax.x >= lo) & (minimax.x <= hi)
+    assert minimax.y[beside].min() > top
+
+
+def test_the_band_label_in_the_d_view_sits_above_every_curve():
+    fig = generator_loss_figure(wrt="D")
+    (label,) = [a for a in fig.layout.annotations if "rejects" in a.text]
+    assert (label.x, label.xanchor, label.yanchor, label.xref) == (0.15, "left", "top", "x2")
+    # one line: about 0.4 of the D axis wide and 0.1 of the height tall, below 0.97 of the [0, 8] axis
+    y_hi = fig.layout.yaxis2.range[1]
+    bottom = (label.y - 0.1) * y_hi
+    for trace in fig.data:
+        if trace.xaxis == "x2":
+            under = (trace.x >= label.x) & (trace.x <= label.x + 0.4)
+            assert trace.y[under].max() < bottom, trace.name

@@ -67,9 +67,25 @@ def _style(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
-def densities_figure(p_data: Distribution, p_g: Distribution, n: int = 800) -> go.Figure:
-    """p_data and p_g (left axis) with the optimal discriminator D*(x) on its own axis (right)."""
-    lo, hi = plot_interval(p_data, p_g)
+def fixed_interval(mean_range: tuple[float, float], *dists: Distribution,
+                   width: float = 4.0) -> tuple[float, float]:
+    """An x-range that shows every component of `dists` wherever its mean sits within `mean_range`.
+
+    It depends on the components' widths only, so moving a mean does not rescale the axis (a rescaling
+    axis makes p_g's movement look smaller than it is).
+    """
+    widest = max(c.sigma for d in dists for c in d.components)
+    lo, hi = plot_interval(*dists, width=width)
+    return min(lo, mean_range[0] - width * widest), max(hi, mean_range[1] + width * widest)
+
+
+def densities_figure(p_data: Distribution, p_g: Distribution, n: int = 1000,
+                     x_range: tuple[float, float] | None = None) -> go.Figure:
+    """p_data and p_g (left axis) with the optimal discriminator D*(x) on its own axis (right).
+
+    x_range: the x-axis (e.g. `fixed_interval` over the sliders' range); by default it fits both distributions.
+    """
+    lo, hi = x_range if x_range is not None else plot_interval(p_data, p_g)
     x = np.linspace(lo, hi, n)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for dist, key, name in ((p_data, "data", "p_data (real)"), (p_g, "gen", "p_g (generator)")):
@@ -84,6 +100,11 @@ def densities_figure(p_data: Distribution, p_g: Distribution, n: int = 800) -> g
     ), secondary_y=True)
     fig.add_hline(y=0.5, line=dict(color=COLORS["guide"], width=1.5, dash="dot"), secondary_y=True)
     _style(fig, height=480)
+    # On D*'s axis, so its height on the density axis means nothing: the label names the axis. Added by hand
+    # after _style (which sizes subplot titles): add_hline would anchor the label on the density axis.
+    fig.add_annotation(x=0, xref="x domain", y=0.5, yref="y2", xanchor="left", yanchor="bottom", showarrow=False,
+                       text="D* = ½: cannot tell (right axis)", bgcolor="rgba(255,255,255,0.85)",
+                       font=dict(size=15, color=COLORS["guide"]))
     fig.update_xaxes(title_text="x", range=[lo, hi])
     fig.update_yaxes(title_text="density", rangemode="tozero", secondary_y=False)
     fig.update_yaxes(title_text="D*(x)", range=[-0.03, 1.03], tickvals=[0, 0.25, 0.5, 0.75, 1],
@@ -108,7 +129,7 @@ def separation_figure(sweep: SeparationSweep, current: float | None = None) -> g
                              hovertemplate="%{y:.3f}"), row=1, col=2)
     fig.add_trace(go.Scatter(
         x=s, y=sweep.minimax_grad, name="minimax |∂V(D*, G)/∂δ| = 2|∂JSD/∂δ|",
-        line=dict(color=COLORS["jsd"], width=LINE_WIDTH), hovertemplate="%{y:.4f}",
+        line=dict(color=COLORS["minimax"], width=LINE_WIDTH), hovertemplate="%{y:.4f}",
     ), row=1, col=3)
     fig.add_trace(go.Scatter(
         x=s, y=sweep.w1_grad, name="|∂W1/∂δ|",
@@ -162,20 +183,27 @@ def generator_loss_figure(mark: float | None = None, wrt: str = "score", vanish_
     for col in (1, 2):
         fig.add_vrect(x0=0, x1=vanish_below, fillcolor=_rgba(COLORS["minimax"], 0.13), line_width=0,
                       row=1, col=col)
-    # Placed between the curves: above minimax and below the others in either view.
-    band_text, band_y = (("◀ minimax<br>gradient ≈ 0", 0.5) if wrt == "score" else ("◀ D rejects<br>the fakes", 0.25))
-    fig.add_annotation(x=vanish_below, y=band_y, xref="x2", yref="y2 domain", xanchor="left", xshift=4,
-                       text=band_text, showarrow=False, align="left", bgcolor="rgba(255,255,255,0.85)",
-                       font=dict(size=16, color=COLORS["minimax"]))
+    if wrt == "score":  # between the curves: above minimax's |D| and below the others' |1 − D|
+        fig.add_annotation(x=vanish_below, y=0.5, xref="x2", yref="y2 domain", xanchor="left", xshift=4,
+                           text="◀ minimax<br>gradient ≈ 0", showarrow=False, align="left",
+                           bgcolor="rgba(255,255,255,0.85)", font=dict(size=16, color=COLORS["minimax"]))
+    else:  # one line at the top, right of where 1/D falls below 6.5 (D > 0.15): lower down, 1/D ran through it
+        fig.add_annotation(x=0.15, y=0.97, xref="x2", yref="y2 domain", xanchor="left", yanchor="top",
+                           text="◀ D rejects the fakes", showarrow=False, bgcolor="white",
+                           font=dict(size=16, color=COLORS["minimax"]))
     if wrt == "score":
-        fig.add_annotation(x=0.13, y=0.93, xref="x2", yref="y2 domain", xanchor="left", showarrow=False,
-                           text="non-saturating and least squares: both |1 − D|",
-                           bgcolor="rgba(255,255,255,0.85)", font=dict(size=15, color=COLORS["guide"]))
+        # Centred in the gap above where |D| and |1 − D| cross (at ½, height ½); two lines keep it clear of both.
+        fig.add_annotation(x=0.5, y=0.98, xref="x2", yref="y2 domain", xanchor="center", yanchor="top",
+                           showarrow=False, text="non-saturating and<br>least squares: both |1 − D|",
+                           bgcolor="white", font=dict(size=15, color=COLORS["guide"]))
     if mark is not None and math.isfinite(mark):
         fig.add_vline(x=mark, line=dict(color=COLORS["gen"], width=2.5, dash="dash"), row="all", col="all")
-        fig.add_annotation(x=mark, y=0.03, xref="x", yref="y domain", yanchor="bottom",
-                           xanchor="left" if mark < 0.6 else "right", xshift=6 if mark < 0.6 else -6,
-                           text=f"your p_g: E[D*(G(z))] = {mark:.2f}", showarrow=False,
+        # Two short lines at the bottom, on the side of the mark away from where the minimax curve dives
+        # (below −2.6 only past D ≈ 0.93): one long line beside a mark near ½ ran into it.
+        left = mark < 0.55
+        fig.add_annotation(x=mark, y=0.03, xref="x", yref="y domain", yanchor="bottom", align="left",
+                           xanchor="left" if left else "right", xshift=6 if left else -6,
+                           text=f"your p_g:<br>E[D*(G(z))] = {mark:.2f}", showarrow=False,
                            bgcolor="rgba(255,255,255,0.85)", font=dict(size=16, color=COLORS["gen"]))
     _style(fig, height=470)
     fig.update_layout(margin=dict(t=120), legend=dict(y=1.2))

@@ -66,7 +66,6 @@ def explorer() -> None:
     image_col, controls = st.columns([1, 1.5], gap="large")
     with controls:
         seed, label = latent_ui.seed_ui(cfg.num_classes, class_names)
-        st.markdown("**Principal directions** of the generator, largest first")
         amounts = latent_ui.direction_sliders_ui(pcs.explained_variance.tolist())
         dims, offsets = latent_ui.raw_sliders_ui(cfg.latent_dim)
     z = latent.explorer_code(cfg, pcs, seed, amounts, dims, offsets)
@@ -111,8 +110,13 @@ def interpolation() -> None:
         ends = [latent.code_for_class(G, cfg, probabilities, c, seed=s.seed_a)[0] for c in (s.class_a, s.class_b)]
         codes = latent.interpolate(*ends, s.frames, s.method)
     images = latent.generate(G, codes, y)
-    st.image(tiles(images, max(1, 84 // size)), output_format="PNG",
+    st.image(tiles(images, max(1, 84 // size)), output_format="PNG", width=latent_ui.strip_frame_width(len(images)),
              caption=verdicts(images) or [f"t = {i / (len(images) - 1):.2f}" for i in range(len(images))])
+    if s.mode == "classes":
+        st.caption("Class A → class B keeps the code and blends the generator's class input from one to the other."
+                   if cfg.num_classes else
+                   "Class A → class B starts from the code (among 256 from the seed) that the classifier finds most "
+                   "typical of A, and ends at the one most typical of B.")
     name = f"{ckpt.config.name}-{s.mode}-{s.frames}frames"
     d = st.columns([1, 1, 3])
     d[0].download_button("Animated GIF", lambda: latent.morph_gif(images, scale=4), f"{name}.gif", "image/gif",
@@ -122,11 +126,6 @@ def interpolation() -> None:
 
 
 interpolation()
-if cfg.num_classes:
-    st.caption("Class A → class B keeps the code and blends the generator's class input from one to the other.")
-elif probabilities:
-    st.caption("Class A → class B starts from the code (among 256 from the seed) that the classifier finds most "
-               "typical of A, and ends at the one most typical of B.")
 
 st.subheader("3 · A plane through latent space", divider="gray")
 

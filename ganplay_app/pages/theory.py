@@ -8,7 +8,7 @@ functions of D(G(z)). Every setting lives in the URL.
 import streamlit as st
 
 from ganplay import theory
-from ganplay.figures.theory import densities_figure, separation_figure
+from ganplay.figures.theory import densities_figure, fixed_interval, separation_figure
 from ganplay_app import theory_text, theory_ui, toy_ui
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -40,7 +40,9 @@ with lesson_slot:
     else:
         st.info("Your own setting: compare it with the situations above.", icon=":material/tune:")
 with chart_col:
-    st.plotly_chart(densities_figure(p_data, p_g), theme=None, config=PLOTLY_CONFIG)
+    # x-axis fixed over the mean sliders' whole range: it changes with the widths only, never as p_g moves
+    x_range = fixed_interval(theory_ui.MEAN_RANGE[:2], p_data, p_g)
+    st.plotly_chart(densities_figure(p_data, p_g, x_range=x_range), theme=None, config=PLOTLY_CONFIG)
 with metrics_col:
     theory_ui.metrics_ui(p_data, p_g)
 theory_text.optimal_discriminator_ui()
