@@ -85,3 +85,26 @@ def test_errors_come_first_and_rates_must_be_numbers():
     assert [f.kind for f in found] == ["d_won", "collapsed"]
     with pytest.raises(ValueError):
         diagnose(won, "minimax", (float("nan"), 2e-4))
+
+
+def test_a_real_minimax_run_with_a_fast_discriminator_is_told_d_has_won(mnist):
+    """The issue's silent failure, for real: `lecture` with the minimax loss and D's learning rate 25 times G's.
+    D wins within about a hundred steps; the diagnosis names it with the rates the run is using now."""
+    from ganplay.live import TrainingRun
+    from ganplay.presets import preset
+
+    config = preset("lecture").replace(**{"train.batch_size": 16, "train.loss": "minimax", "train.lr_d": 0.05})
+    run = TrainingRun(config, mnist, max_steps=300, device="cpu")
+    run.set_hyperparameters(lr_g=1e-3)          # changed before the start: the finding must quote 0.001, not 0.002
+    try:
+        run.start()
+        assert run.wait_until(lambda s: s.step >= 300, timeout=300)
+        snap = run.snapshot()
+    finally:
+        run.stop()
+        run.join(60)
+    assert snap.learning_rates == (1e-3, 0.05)
+    findings = diagnose(snap.history, config.train.loss, snap.learning_rates)
+    assert [f.kind for f in findings] == ["d_won"]
+    assert "G 0.001, D 0.05" in findings[0].sentence and "minimax loss saturates" in findings[0].sentence
+    assert "lower D's learning rate from 0.05 to 0.001" in findings[0].suggestion

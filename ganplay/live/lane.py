@@ -10,6 +10,7 @@ import torch
 
 from ganplay.config import RunConfig
 from ganplay.images import make_grid
+from ganplay.live.coverage import CoverageProbe
 from ganplay.toy.modes import mode_metrics
 from ganplay.toy.view import EVAL_SAMPLES, line_view, plane_view
 from ganplay.trainer import LIVE_DEVICE, Trainer
@@ -31,6 +32,9 @@ class LaneSnapshot:
     view: object | None                  # image models: the grid (uint8); point models: a PlaneView / LineView
     view_step: int
     message: str = ""                    # why this lane stopped (it diverged), if it did
+    coverage: dict | None = None         # digit runs, after the first probe: ganplay.live.coverage's history
+    coverage_refusal: str | None = None  # why the digit judge cannot read this lane's samples, if it cannot
+    learning_rates: tuple[float, float] = (0.0, 0.0)   # (G, D) in use now, not the recipe's starting ones
 
 
 class History:
@@ -69,6 +73,8 @@ class Lane:
         self.probes = History(PROBES, max_points)
         self.frames: list[tuple[int, np.ndarray]] = []
         self.message = ""
+        self.coverage = CoverageProbe(config, self.trainer)
+        self.learning_rates = self.trainer.learning_rates     # kept when the trainer is freed
         self._freed_at = (0, 0.0)            # (step, training seconds) when the trainer was dropped
         if self.points:
             dim = config.model.data_shape[0]
@@ -121,8 +127,11 @@ class Lane:
 
     def snapshot(self, with_history: bool = True) -> LaneSnapshot:
         last = {k: v[-20:] for k, v in self.history.columns.items()}       # enough for the smoothed tiles
+        if self.trainer is not None:
+            self.learning_rates = self.trainer.learning_rates
         return LaneSnapshot(self.name, self.config, self.history.copy() if with_history else last,
-                            self.probes.copy() if with_history else {}, self.view, self.view_step, self.message)
+                            self.probes.copy() if with_history else {}, self.view, self.view_step, self.message,
+                            self.coverage.history(), self.coverage.refusal, self.learning_rates)
 
 
 def preview_view(config: RunConfig, dataset):

@@ -39,6 +39,9 @@ class RunSnapshot:
     idle: bool = True                    # the worker waits with nothing to do: what is shown will not move
     state_seconds: float = 0.0           # on the run's clock, since the state last changed
     real_grid: np.ndarray | None = None  # a fixed few training images (uint8), to compare with the samples
+    coverage: dict | None = None         # first lane: the digit judge's probes (ganplay.live.coverage), or None
+    coverage_refusal: str | None = None  # first lane: why the digit judge cannot read it (not MNIST digits)
+    learning_rates: tuple[float, float] = (0.0, 0.0)   # first lane: (G, D) in use now
 
 
 def history_csv(history: dict[str, list[float]]) -> bytes:

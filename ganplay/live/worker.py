@@ -44,6 +44,9 @@ class RunWorker:
                         break
                     self._apply_pending()
                     results = [self._step_lane(lane, part) for lane in self.lanes]
+                    for lane in self.lanes:          # every few seconds or steps, not every step
+                        if lane.alive:
+                            lane.coverage.maybe_measure(lane.trainer, self._lock)
                     now = self.clock()
                     step = self.trainer.step_count
                     done = self.max_steps is not None and step >= self.max_steps
