@@ -58,3 +58,17 @@ def test_the_half_label_sits_inside_the_plot():
     label = next(a for a in fig.layout.annotations if "D cannot tell" in a.text)
     assert label.xref == "x domain" and label.x < 1 and label.xanchor == "right"   # its right edge inside
     assert label.y == 0.5 and tuple(fig.layout.yaxis.range) == (0, 1)
+
+
+def test_coverage_figures_draw_the_judges_numbers():
+    from ganplay.figures.training import coverage_figure, coverage_history_figure
+
+    cov = {"step": [200.0, 400.0], "classes_present": [3, 8], "confident_fraction": [0.1, 0.55],
+           "histogram": [0.3, 0.2, 0, 0, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05]}
+    bars = coverage_figure(cov)
+    assert list(bars.data[0].x) == [str(d) for d in range(10)]
+    assert np.allclose(bars.data[0].y, [30, 20, 0, 0, 10, 10, 10, 10, 5, 5])
+    assert "step 400" in bars.layout.title.text and bars.layout.shapes[0].y0 == 10   # the balanced 10 % line
+    lines = coverage_history_figure(cov)
+    assert list(lines.data[0].y) == [3, 8] and np.allclose(lines.data[1].y, [10, 55])
+    assert lines.data[1].yaxis == "y2"

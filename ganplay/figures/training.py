@@ -118,3 +118,35 @@ def d_outputs_figure(history: dict[str, list[float]], output: str = "probability
                            yanchor="top", showarrow=False, font=dict(size=14, color="#333333"),
                            bgcolor="rgba(255, 255, 255, 0.85)")    # readable where the curves cross it
     return fig
+
+
+def coverage_figure(coverage: dict, height: int = 220) -> go.Figure:
+    """The digit judge's latest verdict on G's fixed probe noise: the share of samples per digit, 10 bars,
+    with a dotted line at 10 % (every digit equally often)."""
+    histogram = [100 * share for share in coverage["histogram"]]
+    fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=histogram, marker_color=COLORS["gen"],
+                           hovertemplate="digit %{x}: %{y:.0f} %<extra></extra>"))
+    fig.add_hline(y=10, line=dict(color=COLORS["guide"], dash="dot", width=1.5))
+    fig.update_layout(template="plotly_white", font={**FONT, "size": 14}, height=height,
+                      title=f"Digits G draws (step {int(coverage['step'][-1]):,})", margin=dict(l=55, r=10, t=45, b=40))
+    fig.update_xaxes(title="digit", type="category", tickfont=AXIS_FONT)
+    fig.update_yaxes(title="% of samples", range=[0, max(100 * 0.5, max(histogram) * 1.05)], tickfont=AXIS_FONT)
+    return fig
+
+
+def coverage_history_figure(coverage: dict, height: int = 220) -> go.Figure:
+    """Digits present (of 10, left axis) and the confident share (%, right axis) at every probe so far."""
+    steps = coverage["step"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=steps, y=coverage["classes_present"], mode="lines+markers", name="digits present",
+                             line=dict(color=COLORS["data"], width=3)))
+    fig.add_trace(go.Scatter(x=steps, y=[100 * c for c in coverage["confident_fraction"]], mode="lines+markers",
+                             name="confident %", yaxis="y2", line=dict(color=COLORS["gen"], width=3, dash="dash")))
+    fig.update_layout(template="plotly_white", font={**FONT, "size": 14}, height=height, title="Coverage over the run",
+                      margin=dict(l=55, r=55, t=45, b=40),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+                      yaxis=dict(title="digits", range=[0, 10.5], tickfont=AXIS_FONT),
+                      yaxis2=dict(title="confident %", range=[0, 105], overlaying="y", side="right",
+                                  showgrid=False, tickfont=AXIS_FONT))
+    fig.update_xaxes(title="generator step", rangemode="tozero", tickfont=AXIS_FONT)
+    return fig
