@@ -4,6 +4,8 @@ few real training images, the charts and the downloads.
     tiles(snap, run.trainer)
     pictures(run, snap, scrub=not running)
     charts(snap)
+    diagnosis(snap)                # what is going wrong, in words, with what to try
+    coverage(snap)                 # which digits G draws, as the digit judge reads them
     downloads(run, snap)
 
 Every function only reads the snapshot (and the run's exporters); the page's fragment decides when to redraw.
@@ -11,9 +13,12 @@ Every function only reads the snapshot (and the run's exporters); the page's fra
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
 
 from ganplay.data import FOLDER_DATASET
-from ganplay.figures.training import EMA_SPAN, d_outputs_figure, ema, losses_figure
+from ganplay.diagnose import diagnose
+from ganplay.figures.training import (EMA_SPAN, coverage_figure, coverage_history_figure, d_outputs_figure, ema,
+                                      losses_figure)
 from ganplay.images import png_bytes, upscale
 from ganplay.live import RunSnapshot, TrainingRun
 from ganplay.live.snapshot import history_csv
@@ -68,6 +73,43 @@ def pictures(run: TrainingRun, snap: RunSnapshot, scrub: bool) -> None:
 def charts(snap: RunSnapshot) -> None:
     st.plotly_chart(losses_figure(snap.history), key="losses")
     st.plotly_chart(d_outputs_figure(snap.history, LOSSES[snap.config.train.loss].output), key="d_outputs")
+
+
+THEORY_PAGE = "ganplay_app/pages/theory.py"   # section 3 explains the minimax loss's saturation
+THEORY_LABEL = "Theory, section 3: why the minimax loss stops teaching G"
+
+
+def diagnosis(snap: RunSnapshot) -> None:
+    """Each finding as an error or a warning: what is happening, what to try, and where the Theory page
+    explains it."""
+    for finding in diagnose(snap.history, snap.config.train.loss, snap.learning_rates, snap.coverage):
+        show = st.error if finding.severity == "error" else st.warning
+        show(f"{finding.sentence}\n\n**{finding.suggestion}**", icon=":material/stethoscope:")
+        if finding.theory:
+            try:
+                st.page_link(THEORY_PAGE, label=THEORY_LABEL, icon=":material/school:")
+            except StreamlitPageNotFoundError:     # the page run on its own, outside the app's navigation
+                st.caption(f"{THEORY_LABEL}: on the Theory page.")
+
+
+def coverage(snap: RunSnapshot) -> None:
+    """The digit judge's verdict on G's fixed probe noise: a histogram, digits present, the confident share,
+    and their history; for other data, a line saying why there is none."""
+    if snap.coverage_refusal:
+        st.caption("Digit coverage: none here, the digit judge only knows MNIST digits.",
+                   help=snap.coverage_refusal)
+        return
+    cov = snap.coverage
+    if cov is None:
+        st.caption("Digit coverage: the digit judge reads G's samples every few seconds of training.")
+        return
+    numbers, bars, lines = st.columns([2, 4, 4])
+    numbers.metric("Digits present", f"{int(cov['classes_present'][-1])}/10",
+                   help="Digits that at least 1 % of 200 samples from fixed noise are classified as.")
+    numbers.metric("Confident", f"{cov['confident_fraction'][-1]:.0%}",
+                   help="Samples the bundled digit classifier gives at least 90 % to one digit.")
+    bars.plotly_chart(coverage_figure(cov), key="coverage")
+    lines.plotly_chart(coverage_history_figure(cov), key="coverage_history")
 
 
 def downloads(run: TrainingRun, snap: RunSnapshot) -> None:

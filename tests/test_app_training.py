@@ -319,3 +319,34 @@ def test_a_saved_run_whose_dataset_is_missing_says_so(mnist):
     message = why_not_continuable(ckpt, {"mnist": "No MNIST files in /data: download them first."})
     assert message == ("This run trained on mnist, which is not available on this server: "
                        "No MNIST files in /data: download them first.")
+
+
+def test_a_run_where_d_wins_is_told_so_with_the_rates_in_use_and_shows_digit_coverage(app):   # app: cleanup
+    """The issue's silent failure on the page: `lecture`, minimax, D's learning rate far above G's. D wins within
+    about a hundred steps; the page says so in words, with the rates in use after a live change, and links the
+    Theory page. The digit judge's coverage block appears once the run passes its first probe. The whole app,
+    so the page link resolves through its navigation."""
+    at = AppTest.from_file(str(Path(PAGE).parents[2] / "streamlit_app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("ganplay_app/pages/training.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="tr_loss").select("minimax").run()
+    at.select_slider(key="tr_batch").set_value(16).run()
+    at.number_input(key="tr_lr_d").set_value(0.05).run()
+    button(at, "Start").click().run()
+    assert not any("D has won" in e.value for e in at.error)              # nothing to say at step 0
+    rerun_when(at, lambda s: s.step >= 20)
+    at.number_input(key="tr_lr_d").set_value(0.08).run()                    # a live change: the rate in use
+    the_run(at).lanes[0].coverage.every_steps = 100                          # by steps, whatever the speed
+    rerun_when(at, lambda s: s.step >= 250 and s.coverage is not None)
+    won = [e.value for e in at.error if "D has won" in e.value]
+    assert len(won) == 1, [e.value for e in at.error]
+    assert "Learning rates in use: G 0.002, D 0.08." in won[0] and "minimax loss saturates" in won[0]
+    assert "switch to the non-saturating loss" in won[0]
+    links = [p for p in at.get("page_link") if p.proto.page.endswith("theory")]
+    assert len(links) == 1 and "minimax" in links[0].proto.label
+    assert re.fullmatch(r"\d+/10", metric(at, "Digits present"))
+    assert metric(at, "Confident").endswith("%")
+    bars = [c for c in at.get("plotly_chart") if "Digits G draws" in c.proto.spec]
+    assert len(bars) == 1
+    assert not at.exception

@@ -104,11 +104,13 @@ def live_panel() -> None:
     if snap.state != state or (stepping and not snap.steps_pending) or (settling and snap.idle):
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     training_panels.tiles(snap, r.trainer)
+    training_panels.diagnosis(snap)          # above the fold: what is going wrong comes before the pictures
     left, right = st.columns([6, 5])
     with left:
         training_panels.pictures(r, snap, scrub=not running)
     with right:
         training_panels.charts(snap)
+    training_panels.coverage(snap)
     if not running and snap.step > 0:
         training_panels.downloads(r, snap)
 
