@@ -62,9 +62,9 @@ def _d_won(history, loss_name, learning_rates, window) -> Finding | None:
     if not (real.mean() > D_WON_REAL and fake.mean() < D_WON_FAKE):
         return None
     lr_g, lr_d = learning_rates
-    sentence = (f"D has won: over the last {window} recorded steps it rates real images D(x) = {real.mean():.3f} "
-                f"and generated ones D(G(z)) = {fake.mean():.3f}, so it tells them apart perfectly and G's gradient "
-                f"has all but vanished: G is no longer learning.")
+    sentence = (f"D has won: it rates real images D(x) = {real.mean():.3f} and generated ones D(G(z)) = "
+                f"{fake.mean():.3f} (mean of the last {window} recorded steps), so G's gradient has all but "
+                f"vanished and G no longer learns.")
     if loss_name == "minimax":
         sentence += (" The minimax loss saturates exactly here: G minimises log(1 − D(G(z))), which is flat "
                      "where D(G(z)) ≈ 0.")
@@ -131,7 +131,9 @@ def diagnose(history: dict[str, list[float]], loss_name: str, learning_rates: tu
     Errors first."""
     if not all(math.isfinite(lr) for lr in learning_rates):
         raise ValueError(f"learning rates must be finite, got {learning_rates}")
-    found = [_d_won(history, loss_name, learning_rates, window),
-             _exploding(history, learning_rates, 4 * window),   # losses run away over longer spans
-             _collapsed(coverage, learning_rates)]
+    won = _d_won(history, loss_name, learning_rates, window)
+    # When D has won, G's few "digits" fool nobody: junk the judge happens to read as one digit (a black
+    # grid reads as a confident 8), so a collapse finding would point at the wrong cure.
+    found = [won, _exploding(history, learning_rates, 4 * window),   # losses run away over longer spans
+             None if won else _collapsed(coverage, learning_rates)]
     return sorted((f for f in found if f is not None), key=lambda f: f.severity != "error")

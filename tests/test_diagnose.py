@@ -38,7 +38,7 @@ def test_d_has_won_under_minimax_names_the_saturation_and_the_rates_in_use():
     [f] = diagnose(won, "minimax", (2e-3, 0.5))
     assert f.kind == "d_won" and f.severity == "error" and f.theory
     assert "G 0.002, D 0.5" in f.sentence                       # the rates passed in, not the preset's
-    assert "D(x) = 0.999" in f.sentence and "minimax loss saturates" in f.sentence
+    assert "D(x) = 0.999" in f.sentence and "last 50 recorded steps" in f.sentence and "minimax loss saturates" in f.sentence
     assert "non-saturating loss" in f.suggestion and "lower D's learning rate from 0.5 to 0.002" in f.suggestion
 
 
@@ -79,10 +79,14 @@ def test_collapsed_to_a_few_digits_when_confident():
     assert diagnose(history(), "nonsaturating", (2e-3, 1e-3), coverage([0.25] * 4 + [0] * 6, 0.9)) == []
 
 
-def test_errors_come_first_and_rates_must_be_numbers():
+def test_d_winning_overrides_collapse_and_rates_must_be_numbers():
     won = history(d_real=0.999, d_fake=0.001, noise=0.0005)
     found = diagnose(won, "minimax", (2e-4, 2e-4), coverage([1.0] + [0] * 9, 0.9))
-    assert [f.kind for f in found] == ["d_won", "collapsed"]
+    assert [f.kind for f in found] == ["d_won"]          # not "collapsed": G's few digits fool nobody
+    spike = history()
+    spike["g_loss"][-1] = 5e4
+    found = diagnose(spike, "nonsaturating", (2e-4, 2e-4), coverage([1.0] + [0] * 9, 0.9))
+    assert [f.kind for f in found] == ["exploding", "collapsed"]   # warnings, in a fixed order
     with pytest.raises(ValueError):
         diagnose(won, "minimax", (float("nan"), 2e-4))
 

@@ -142,9 +142,10 @@ def coverage_history_figure(coverage: dict, height: int = 220) -> go.Figure:
                              line=dict(color=COLORS["data"], width=3)))
     fig.add_trace(go.Scatter(x=steps, y=[100 * c for c in coverage["confident_fraction"]], mode="lines+markers",
                              name="confident %", yaxis="y2", line=dict(color=COLORS["gen"], width=3, dash="dash")))
-    fig.update_layout(template="plotly_white", font={**FONT, "size": 14}, height=height, title="Coverage over the run",
+    # no title: the legend above the plot names both lines (a title beside it collided at 1280 px)
+    fig.update_layout(template="plotly_white", font={**FONT, "size": 14}, height=height,
                       margin=dict(l=55, r=55, t=45, b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
                       yaxis=dict(title="digits", range=[0, 10.5], tickfont=AXIS_FONT),
                       yaxis2=dict(title="confident %", range=[0, 105], overlaying="y", side="right",
                                   showgrid=False, tickfont=AXIS_FONT))
