@@ -52,3 +52,33 @@ def test_theory_axis_holds_still_and_far_apart_reads_plainly(browser, server):
     finally:
         for context in contexts:
             context.close()
+
+
+def test_training_says_d_has_won_with_the_theory_link_and_shows_coverage(browser, server):
+    """The issue's silent failure, in a real Chromium: a minimax run whose D learns 25 times faster than G.
+    The page says D has won, with the rates in use, links the Theory page, and shows the digit coverage."""
+    contexts = []
+    try:
+        page = new_app_page(browser, server, "training", VIEWPORT, contexts)
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Loss").first.click()
+        page.get_by_role("option", name="Minimax (saturating)").first.click()
+        settle(page)
+        rate = page.get_by_label("D learning rate")
+        rate.fill("5.0e-02")
+        rate.press("Enter")
+        settle(page)
+        page.get_by_role("button", name="Start").click()
+        finding = page.get_by_text("D has won").first
+        finding.wait_for(timeout=120_000)          # Playwright waits on the page, no sleeping
+        assert "Learning rates in use: G 0.002, D 0.05." in finding.inner_text()
+        link = page.get_by_role("link", name=re.compile("why the minimax loss"))
+        assert link.count() == 1
+        page.get_by_text("Digits present").first.wait_for(timeout=120_000)   # the first probe: ~5 s of training
+        shot(page, "training-d-won-1280")
+        page.get_by_role("button", name="Stop").click()
+        settle(page)
+        link.click()
+        page.get_by_text("What the generator's loss makes of D's verdict").first.wait_for(timeout=60_000)
+    finally:
+        for context in contexts:
+            context.close()
