@@ -96,8 +96,7 @@ def coverage(snap: RunSnapshot) -> None:
     """The digit judge's verdict on G's fixed probe noise: a histogram, digits present, the confident share,
     and their history; for other data, a line saying why there is none."""
     if snap.coverage_refusal:
-        st.caption("Digit coverage: none here, the digit judge only knows MNIST digits.",
-                   help=snap.coverage_refusal)
+        st.caption(f"Digit coverage: {snap.coverage_refusal}.")    # e.g. "... only knows MNIST digits ..."
         return
     cov = snap.coverage
     if cov is None:

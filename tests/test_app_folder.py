@@ -52,6 +52,8 @@ def test_a_server_folder_of_rgb_images_trains_an_rgb_model(page, tmp_path):
     assert run.snapshot().step == 1 and run.snapshot().grid.shape[-1] == 3    # the live grid is in colour
     captions = [img.caption for e in page.get("image") for img in e.proto.imgs]
     assert captions[1:] == ["G(fixed noise) at step 1", "your images"]    # the preview, G's grid, the real ones
+    coverage, = [c.value for c in page.caption if c.value.startswith("Digit coverage")]   # no digit judge here
+    assert "only knows MNIST digits" in coverage and "your own images" in coverage
 
 
 def test_a_wrong_folder_is_a_message_and_start_says_what_is_missing(page, tmp_path):

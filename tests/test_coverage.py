@@ -71,3 +71,21 @@ def test_points_have_no_digit_coverage():
     snap = run.snapshot()
     assert snap.coverage is None and "only knows MNIST digits" in snap.coverage_refusal
     assert not run.lanes[0].coverage.due(100, 100.0)
+
+
+def test_a_missing_classifier_file_stops_the_probe_not_the_run(mnist, monkeypatch, tmp_path):
+    import ganplay.live.coverage as coverage
+
+    shared_classifier.cache_clear()
+    monkeypatch.setattr(coverage, "load_classifier", lambda: load_classifier(tmp_path / "gone.safetensors"))
+    run = TrainingRun(SMALL, mnist, max_steps=4, device="cpu")
+    run.lanes[0].coverage.every_steps = 2
+    try:
+        run.start()
+        assert run.wait_until(lambda s: s.state == "finished", timeout=120)
+    finally:
+        run.stop()
+        run.join(60)
+        shared_classifier.cache_clear()          # the next test loads the real one again
+    snap = run.snapshot()
+    assert snap.step == 4 and snap.coverage is None and "no such classifier file" in snap.coverage_refusal

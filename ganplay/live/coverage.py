@@ -16,6 +16,7 @@ import functools
 
 import torch
 
+from ganplay.checkpoint import CheckpointError
 from ganplay.classifier import NUM_CLASSES, DigitClassifier, classify, load_classifier
 from ganplay.evaluate import CONFIDENT_PROBABILITY, PRESENT_MIN_SHARE, digit_judge_refusal, to_classifier_input
 from ganplay.models import balanced_labels
@@ -73,7 +74,12 @@ class CoverageProbe:
         `lock` (the run's snapshot lock), so a reader never sees half a probe. True when it measured."""
         if trainer is None or not self.due(trainer.step_count, trainer.seconds):
             return False
-        verdict = measure(trainer.sample(self.z, self.y), shared_classifier())
+        try:
+            judge = shared_classifier()
+        except CheckpointError as err:     # no bundled classifier file: say so, and let training go on
+            self.refusal = f"no digit scores: {err}"
+            return False
+        verdict = measure(trainer.sample(self.z, self.y), judge)
         self._last = (trainer.step_count, trainer.seconds)
         with lock:
             self._record(trainer.step_count, verdict)
