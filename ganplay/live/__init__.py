@@ -25,7 +25,9 @@ wakes whoever waits, so tests (and a step button) wait for the worker instead of
 A run the watchdog freed keeps its step, curves, grid and timeline, so a tab that comes back can still show them.
 
 Modules: `run` (TrainingRun: controls, waits, reading), `worker` (its thread's loop, publishing, watchdog),
-`snapshot` (state names, RunSnapshot), `lane` (one recipe's Trainer and what it draws), `registry`.
+`snapshot` (state names, RunSnapshot), `lane` (one recipe's Trainer and what it draws), `coverage` (the digit
+judge's probe of G's fixed noise every few seconds: snap.coverage), `registry`. What the history means in words:
+`ganplay.diagnose`.
 """
 from ganplay.live.lane import METRICS, PROBES, History, Lane, LaneSnapshot, preview_view
 from ganplay.live.registry import RunRegistry, ServerBusy
