@@ -72,3 +72,12 @@ def test_coverage_figures_draw_the_judges_numbers():
     lines = coverage_history_figure(cov)
     assert list(lines.data[0].y) == [3, 8] and np.allclose(lines.data[1].y, [10, 55])
     assert lines.data[1].yaxis == "y2"
+
+
+def test_a_flat_loss_after_a_spike_gets_a_readable_axis():
+    """D has won: both losses sit near 0 after an early spike to 25. The axis is clipped to the recent values but
+    keeps MIN_SPAN of height (the page once showed ticks of 100 nano)."""
+    from ganplay.figures.training import MIN_SPAN, robust_range
+    flat = [25.0] * 3 + [1e-7 * (i % 3) for i in range(200)]
+    low, high = robust_range(flat, flat)
+    assert high - low >= MIN_SPAN and low <= 0 <= high and high < 1

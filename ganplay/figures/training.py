@@ -50,6 +50,9 @@ def ema(values: list[float], span: int = EMA_SPAN) -> float:
     return smoothed
 
 
+MIN_SPAN = 0.5                   # the least height robust_range gives the loss axis
+
+
 def robust_range(*series, recent: float = 0.5, margin: float = 0.15) -> list[float] | None:
     """A y range from the 2nd-98th percentiles of the most recent `recent` share of each series (plus a margin),
     or None (let plotly autorange) unless an older or stray value lies more than twice that range's height
@@ -60,12 +63,16 @@ def robust_range(*series, recent: float = 0.5, margin: float = 0.15) -> list[flo
     if min(len(x) for x in arrays) < 20:
         return None
     lo, hi = np.percentile(np.concatenate([x[int(len(x) * (1 - recent)):] for x in arrays]), [2, 98])
-    span = max(hi - lo, 1e-6)
+    if hi - lo < MIN_SPAN:       # a flat loss (D has won: both near 0) gets a readable axis, not a 1e-7 one
+        mid = (lo + hi) / 2
+        lo, hi = mid - MIN_SPAN / 2, mid + MIN_SPAN / 2
+    span = hi - lo
     low_out, high_out = v.min() < lo - 2 * span, v.max() > hi + 2 * span
     if not (low_out or high_out):
         return None
     pad = margin * span          # clip only the side that sticks out; the other keeps all its data
-    return [float((lo if low_out else v.min()) - pad), float((hi if high_out else v.max()) + pad)]
+    low, high = (lo if low_out else v.min()) - pad, (hi if high_out else v.max()) + pad
+    return [float(low), float(max(high, low + MIN_SPAN))]
 
 
 def _lines(history: dict[str, list[float]], keys: tuple[str, ...], title: str, y_title: str,
