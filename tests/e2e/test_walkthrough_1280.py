@@ -21,8 +21,10 @@ def test_latent_buttons_show_their_labels_and_the_strip_is_one_row(browser, serv
             button = page.get_by_role("button", name=name)
             assert button.evaluate(TRUNCATED) == 0, f"{name} is cut short"
         # the interpolation frames: the 10 images of the second image block, drawn 68 px wide
-        tops = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMain"] img')]
-            .map(i => i.getBoundingClientRect()).filter(r => Math.round(r.width) === 68).map(r => Math.round(r.top))""")
+        frame_tops = """() => [...document.querySelectorAll('[data-testid="stMain"] img')]
+            .map(i => i.getBoundingClientRect()).filter(r => Math.round(r.width) === 68).map(r => Math.round(r.top))"""
+        page.wait_for_function(f"() => ({frame_tops})().length >= 10", timeout=30_000)   # images still loading
+        tops = page.evaluate(frame_tops)
         assert len(tops) == 10 and len(set(tops)) == 1, tops
         shot(page, "latent-1280")
     finally:
@@ -34,7 +36,12 @@ def test_theory_axis_holds_still_and_far_apart_reads_plainly(browser, server):
     contexts = []
     try:
         page = new_app_page(browser, server, "theory", VIEWPORT, contexts)
-        x_range = lambda: page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[0].layout.xaxis.range")
+        plot = "document.querySelectorAll('.js-plotly-plot')[0]"
+
+        def x_range():      # the chart may still be mounting after a rerun: wait until plotly has laid it out
+            page.wait_for_function(f"() => {plot}?.layout?.xaxis?.range", timeout=30_000)
+            return page.evaluate(f"() => {plot}.layout.xaxis.range")
+
         before, w1 = x_range(), metric_value(page, "Wasserstein-1")
         assert before == [-14, 14]
         slider = page.get_by_role("slider").nth(2)        # p_g's mean (p_data's mean and std come first)
