@@ -36,7 +36,9 @@ def test_theory_axis_holds_still_and_far_apart_reads_plainly(browser, server):
     contexts = []
     try:
         page = new_app_page(browser, server, "theory", VIEWPORT, contexts)
-        plot = "document.querySelectorAll('.js-plotly-plot')[0]"
+        # the densities chart, found by its traces: charts mount in no fixed order, so not "the first plot"
+        plot = ("[...document.querySelectorAll('.js-plotly-plot')]"
+                ".find(p => (p.data || []).some(t => (t.name || '').startsWith('p_data')))")
 
         def x_range():      # the chart may still be mounting after a rerun: wait until plotly has laid it out
             page.wait_for_function(f"() => {plot}?.layout?.xaxis?.range", timeout=30_000)
