@@ -52,7 +52,7 @@ def with_page(browser, server: Server, name: str, seconds: float, window_s: floa
         page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
         page.get_by_role("option").filter(has_text=name).first.click()
         page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
     time.sleep(2.0)                                                   # past start-up
     cpu0 = _cpu_seconds(server.proc.pid), _chromium_cpu()
@@ -68,9 +68,9 @@ def with_page(browser, server: Server, name: str, seconds: float, window_s: floa
         time.sleep(0.05)
     elapsed = time.perf_counter() - start
     cpu1 = _cpu_seconds(server.proc.pid), _chromium_cpu()
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
-    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Reset", exact=True).click()
     context.close()
     return {"rate": (last - first) / elapsed, "refreshes": seen / elapsed, "windows": windows,
             "server_cpu": (cpu1[0] - cpu0[0]) / elapsed, "chromium_cpu": (cpu1[1] - cpu0[1]) / elapsed}
