@@ -25,7 +25,7 @@ import time
 
 import bench  # noqa: F401  (OpenMP policy before torch)
 from bench import machine_line
-from bench.toy_page import ARGS, CHROMIUM, ROOT, Server, _chromium_cpu, _cpu_seconds
+from bench.toy_page import ROOT, Server, _chromium_cpu, _cpu_seconds, chromium_and_server
 
 
 def bare(name: str, seconds: float) -> float:
@@ -83,22 +83,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steady", type=float, default=0.0, help="one more page run of this many seconds")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
     print(machine_line())
-    server = Server()
     rows, steady = [], None
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for _ in range(args.rounds):
-                b = bare(args.preset, args.seconds)
-                rows.append((b, with_page(browser, server, args.preset, args.seconds)))
-            if args.steady:
-                steady = with_page(browser, server, args.preset, args.steady, window_s=30.0)
-            browser.close()
-    finally:
-        server.close()
+    with chromium_and_server() as (browser, server):
+        for _ in range(args.rounds):
+            b = bare(args.preset, args.seconds)
+            rows.append((b, with_page(browser, server, args.preset, args.seconds)))
+        if args.steady:
+            steady = with_page(browser, server, args.preset, args.steady, window_s=30.0)
     bare_rate = statistics.median(r[0] for r in rows)
     page_rate = statistics.median(r[1]["rate"] for r in rows)
     ratios = [r[1]["rate"] / r[0] for r in rows]

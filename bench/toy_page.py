@@ -15,6 +15,7 @@ Chromium's and the server's CPU use. Needs `apt-get install chromium` (what .ci/
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -101,6 +102,23 @@ class Server:
         self.proc.wait(10)
 
 
+@contextlib.contextmanager
+def chromium_and_server():
+    """(browser, server): Debian's headless Chromium and the app on 127.0.0.1, both closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    server = Server()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                yield browser, server
+            finally:
+                browser.close()
+    finally:
+        server.close()
+
+
 def iteration(page) -> int:
     """The iteration the plane shows now, from the caption drawn with it (so each change is one plane redraw)."""
     text = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="iteration").first.inner_text()
@@ -137,20 +155,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
     print(machine_line())
-    server = Server()
     rows = []
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for _ in range(args.rounds):
-                b = bare(args.preset, args.seconds)
-                rows.append((b, with_page(browser, server, args.preset, args.seconds)))
-            browser.close()
-    finally:
-        server.close()
+    with chromium_and_server() as (browser, server):
+        for _ in range(args.rounds):
+            b = bare(args.preset, args.seconds)
+            rows.append((b, with_page(browser, server, args.preset, args.seconds)))
     bare_rate = statistics.median(r[0] for r in rows)
     page_rate = statistics.median(r[1]["rate"] for r in rows)
     print(f"preset {args.preset}, 1 torch thread, {args.rounds} rounds of {args.seconds:.0f} s each side")
