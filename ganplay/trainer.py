@@ -24,6 +24,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -53,6 +54,7 @@ class StepMetrics:
     d_grad_norm: float
     g_grad_norm: float
     seconds: float         # wall time of this step
+    penalty: float = 0.0   # WGAN-GP: the gradient penalty term (before its weight) at D's last update; else 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -170,6 +172,7 @@ class Trainer:
         self.seconds = 0.0
         self.diverged: str | None = None
         self._last: dict[str, Tensor | float] = {}
+        self._zero = torch.zeros((), device=self.device)
 
     # -- setup -----------------------------------------------------------------------------------------------
     def _optimizer(self, module: torch.nn.Module, name: str, lr: float,
@@ -278,9 +281,10 @@ class Trainer:
             else:
                 real_logits, fake_logits = D(real, y_real).float(), D(fake, y_fake).float()
             d_loss = loss.d_loss(real_logits, fake_logits, t.real_label)
+            penalty = None
             if loss.penalty == "gp":
-                d_loss = d_loss + t.gp_weight * gradient_penalty(
-                    lambda x: D(x, y_real).float(), real, fake, generator=self.rng)
+                penalty = gradient_penalty(lambda x: D(x, y_real).float(), real, fake, generator=self.rng)
+                d_loss = d_loss + t.gp_weight * penalty
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         d_norm = _grad_norm(D)
@@ -292,6 +296,8 @@ class Trainer:
                     p.clamp_(-t.clip_value, t.clip_value)
         self._last.update(d_loss=d_loss.detach(), real_logits=real_logits.detach(),
                           fake_logits=fake_logits.detach(), d_norm=d_norm)
+        if penalty is not None:
+            self._last["penalty"] = penalty.detach().float()
         self.d_updates += 1
         return fake_g, y_fake
 
@@ -337,14 +343,24 @@ class Trainer:
             self._fill_missing()
         d_real = self.loss.d_output(last["real_logits"]).mean()
         d_fake = self.loss.d_output(last["fake_logits"]).mean()
-        values = torch.stack([last["d_loss"], last["g_loss"], d_real, d_fake]).tolist()
+        penalty = last.get("penalty", self._zero)
+        values = torch.stack([last["d_loss"], last["g_loss"], d_real, d_fake, penalty]).tolist()
         if count:
             self.step_count += 1
         self.images_seen += self.config.train.batch_size * (d + g)
         seconds = time.perf_counter() - start
         self.seconds += seconds
         return StepMetrics(self.step_count, values[0], values[1], values[2], values[3], last["d_norm"],
-                           last["g_norm"], seconds)
+                           last["g_norm"], seconds, values[4])
+
+    def d_outputs(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """D's outputs (as the loss reads them: probabilities, scores or critic values) on the last real and fake
+        batches it judged, as float arrays; None before D has judged any."""
+        last = self._last
+        if "real_logits" not in last:
+            return None
+        return tuple(self.loss.d_output(last[k]).float().reshape(-1).cpu().numpy()
+                     for k in ("real_logits", "fake_logits"))
 
     @torch.no_grad()
     def _fill_missing(self) -> None:

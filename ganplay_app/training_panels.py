@@ -3,12 +3,15 @@ few real training images, the charts and the downloads.
 
     tiles(snap, run.trainer)
     pictures(run, snap, scrub=not running)
-    charts(snap)
+    charts(snap)                   # losses and D's verdicts, or what happens inside D and G (a choice)
     diagnosis(snap)                # what is going wrong, in words, with what to try
     coverage(snap)                 # which digits G draws, as the digit judge reads them
     downloads(run, snap)
 
-Every function only reads the snapshot (and the run's exporters); the page's fragment decides when to redraw.
+Every function only reads the snapshot (and the run's exporters); the page's fragments decide when to redraw.
+What redraws while a run trains costs the training speed (the browser and the page's Python share the machine),
+so charts are Vega-Lite with constant specs, updated in place (ganplay.figures.vega), and pictures are encoded
+once per new grid (`_png`).
 """
 from __future__ import annotations
 
@@ -17,8 +20,9 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from ganplay.data import FOLDER_DATASET
 from ganplay.diagnose import diagnose
-from ganplay.figures.training import (EMA_SPAN, coverage_figure, coverage_history_figure, d_outputs_figure, ema,
-                                      losses_figure)
+from ganplay.figures.training import (EMA_SPAN, coverage_bars, coverage_lines, d_histogram_chart, d_outputs_chart,
+                                      ema, gradients_chart, losses_chart)
+from ganplay.figures.vega import with_data
 from ganplay.images import png_bytes, upscale
 from ganplay.live import RunSnapshot, TrainingRun
 from ganplay.live.snapshot import history_csv
@@ -65,14 +69,41 @@ def pictures(run: TrainingRun, snap: RunSnapshot, scrub: bool) -> None:
     else:
         grid_step, grid = snap.grid_step, snap.grid
     fake, real = st.columns([5, 2], vertical_alignment="bottom")
-    fake.image(upscale(grid, 2), output_format="PNG", caption=f"G(fixed noise) at step {grid_step}")
+    fake.image(_png(("grid", snap.run_id, grid_step), grid), caption=f"G(fixed noise) at step {grid_step}")
     if snap.real_grid is not None:
-        real.image(upscale(snap.real_grid, 2), output_format="PNG", caption=real_caption(snap))
+        real.image(_png(("real", snap.run_id), snap.real_grid), caption=real_caption(snap))
+
+
+def _png(key: tuple, image) -> bytes:
+    """The image enlarged 2x as PNG bytes, encoded once per key (a new grid), not on every redraw; the same bytes
+    give the browser the same URL, so it does not fetch or decode the picture again either."""
+    cache = st.session_state.setdefault("_tr_png", {})
+    if key not in cache:
+        if len(cache) >= 8:
+            cache.clear()
+        cache[key] = png_bytes(upscale(image, 2))
+    return cache[key]
+
+
+CHART_VIEWS = ("Losses and D's verdicts", "Inside D and G")
+
+
+def _chart(chart, key: str) -> None:
+    st.vega_lite_chart(None, with_data(*chart), key=key, theme=None)
 
 
 def charts(snap: RunSnapshot) -> None:
-    st.plotly_chart(losses_figure(snap.history), key="losses")
-    st.plotly_chart(d_outputs_figure(snap.history, LOSSES[snap.config.train.loss].output), key="d_outputs")
+    """Two charts: the losses and what D says of real and fake (or, for a critic, its gap and penalty); or D's
+    outputs as histograms over time and G's and D's gradient norms."""
+    loss = LOSSES[snap.config.train.loss]
+    view = st.segmented_control("Charts", CHART_VIEWS, default=CHART_VIEWS[0], key="tr_chart_view",
+                                label_visibility="collapsed") or CHART_VIEWS[0]
+    if view == CHART_VIEWS[0]:
+        _chart(losses_chart(snap.history), "tr_losses")
+        _chart(d_outputs_chart(snap.history, loss.output, gp=loss.penalty == "gp"), "tr_d_outputs")
+    else:
+        _chart(d_histogram_chart(snap.d_outputs, loss.output), "tr_d_histogram")
+        _chart(gradients_chart(snap.history), "tr_gradients")
 
 
 THEORY_PAGE = "ganplay_app/pages/theory.py"   # section 3 explains the minimax loss's saturation
@@ -107,8 +138,10 @@ def coverage(snap: RunSnapshot) -> None:
                    help="Digits that at least 1 % of 200 samples from fixed noise are classified as.")
     numbers.metric("Confident", f"{cov['confident_fraction'][-1]:.0%}",
                    help="Samples the bundled digit classifier gives at least 90 % to one digit.")
-    bars.plotly_chart(coverage_figure(cov), key="coverage")
-    lines.plotly_chart(coverage_history_figure(cov), key="coverage_history")
+    with bars:
+        _chart(coverage_bars(cov), "tr_coverage")
+    with lines:
+        _chart(coverage_lines(cov), "tr_coverage_lines")
 
 
 def downloads(run: TrainingRun, snap: RunSnapshot) -> None:
@@ -118,9 +151,9 @@ def downloads(run: TrainingRun, snap: RunSnapshot) -> None:
     if not snap.freed:                  # the checkpoint went with the freed models; the pictures stay
         next(d).download_button("Checkpoint (.safetensors)", run.checkpoint, f"{name}.safetensors",
                                 on_click="ignore", width="stretch")
-    next(d).download_button("Grid (PNG)", png_bytes(upscale(snap.grid, 2)), f"{name}.png", on_click="ignore",
-                            width="stretch")
+    next(d).download_button("Grid (PNG)", _png(("grid", snap.run_id, snap.grid_step), snap.grid), f"{name}.png",
+                            on_click="ignore", width="stretch")
     next(d).download_button("Training GIF", run.timeline_gif, f"{name}.gif", on_click="ignore", width="stretch")
-    next(d).download_button("Metrics (CSV)", history_csv(snap.history), f"{name}-metrics.csv", mime="text/csv",
-                            on_click="ignore", width="stretch", help="One row per recorded step: the losses, "
+    next(d).download_button("Metrics (CSV)", lambda: history_csv(snap.history), f"{name}-metrics.csv",
+                            mime="text/csv", on_click="ignore", width="stretch", help="One row per recorded step: the losses, "
                             "D's mean outputs and the gradient norms the charts draw.")

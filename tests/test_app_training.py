@@ -1,4 +1,5 @@
 """The Training page under Streamlit's AppTest, training for real on the MNIST files."""
+import json
 import re
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def test_a_real_run_starts_pauses_resumes_and_stops(app):
     assert not at.exception and not at.error
     rerun_when(at, lambda s: s.step >= 5)
     assert steps_shown(at) >= 5
-    assert len(at.get("plotly_chart")) == 2                                   # the curves
+    titles = [json.loads(c.proto.spec).get("title") for c in at.get("vega_lite_chart")]
+    assert titles[:2] == ["Losses", "What the discriminator says"]            # the curves (coverage may follow)
     captions = image_captions(at)                                             # the sample grid, real digits
     assert len(captions) == 2 and captions[0].startswith("G(fixed noise) at step ") and captions[1] == "real digits"
     assert 0.0 <= float(metric(at, "D(x)")) <= 1.0
@@ -133,7 +135,7 @@ def test_a_tab_returning_after_the_watchdog_freed_its_run_sees_its_last_state(ap
         tab.run()
         assert not tab.exception, tab.exception
         assert steps_shown(tab) == last.step and last.step >= 3
-        assert len(tab.get("plotly_chart")) == 2 and len(tab.get("image")) == 2     # curves, last grid, real digits
+        assert len(tab.get("vega_lite_chart")) == 2 and len(tab.get("image")) == 2   # curves, last grid, real digits
         assert any("nobody watched" in i.value and "freed" in i.value for i in tab.info)
         assert [b.label for b in tab.get("download_button")] == ["Grid (PNG)", "Training GIF",
                                                                   "Metrics (CSV)"]    # no checkpoint
@@ -347,6 +349,6 @@ def test_a_run_where_d_wins_is_told_so_with_the_rates_in_use_and_shows_digit_cov
     assert len(links) == 1 and "minimax" in links[0].proto.label
     assert re.fullmatch(r"\d+/10", metric(at, "Digits present"))
     assert metric(at, "Confident").endswith("%")
-    bars = [c for c in at.get("plotly_chart") if "Digits G draws" in c.proto.spec]
+    bars = [c for c in at.get("vega_lite_chart") if "Digits G draws" in c.proto.spec]
     assert len(bars) == 1
     assert not at.exception

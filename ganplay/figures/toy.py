@@ -23,7 +23,8 @@ import pandas as pd
 from PIL import Image
 
 from ganplay.figures.theory import COLORS
-from ganplay.figures.training import running_mean
+from ganplay.figures.vega import (_datasets, _named, _q, _top, _y_axis, history_chart,  # noqa: F401
+                                  with_data)
 from ganplay.toy.view import LineView, PlaneView
 
 TOY_COLORS = {
@@ -41,67 +42,6 @@ TOY_COLORS = {
     "heat": ["#9970AB", "#F7F7F7", "#5AAE61"],
 }
 PLANE_LAYERS = frozenset({"heat", "real", "fake", "arrows", "manifold"})
-CONFIG = {
-    "view": {"stroke": None},
-    "axis": {"labelFontSize": 14, "titleFontSize": 16, "grid": True, "gridColor": "#E6E6E6"},
-    "legend": {"labelFontSize": 14, "titleFontSize": 15, "orient": "top"},
-    "title": {"fontSize": 18, "anchor": "start"},
-}
-Y_AXIS_EXTENT = 56   # fixed room for y labels, so stacked line / discriminator charts align their plots
-
-
-def _top(title: str, width: int, height: int, layers: list[dict], **extra) -> dict:
-    spec = {"width": width, "height": height, "padding": {"left": 5, "top": 5, "right": 18, "bottom": 5},
-            "layer": layers, "config": copy.deepcopy(CONFIG), **extra,
-            # canvas, not SVG: redrawing thousands of marks five times a second as DOM nodes costs the browser
-            # most of a core (Streamlit switches to canvas by itself only past 2,000 rows a dataset)
-            "usermeta": {"embedOptions": {"renderer": "canvas"}}}
-    if title:
-        spec["title"] = title
-    return spec
-
-
-def _named(layer: str) -> dict:
-    """A layer's data: its own named dataset (no filter over one long frame: Streamlit's frontend evaluates Vega
-    expressions with an interpreter, and filtering every row for every layer at 5 Hz cost most of a core)."""
-    return {"name": layer}
-
-
-def _q(field: str, domain=None, title=None, **scale) -> dict:
-    """A quantitative positional channel; `domain` fixes the scale (no nice rounding, no forced zero)."""
-    enc = {"field": field, "type": "quantitative"}
-    if domain is not None:
-        enc["scale"] = {"domain": [float(domain[0]), float(domain[1])], "nice": False, "zero": False, **scale}
-    elif scale:
-        enc["scale"] = scale
-    if title is not None:
-        enc["title"] = title
-    return enc
-
-
-def _datasets(**parts: dict | None) -> dict[str, pd.DataFrame]:
-    """One DataFrame per layer, named by its `layer` value, holding only that layer's columns."""
-    out: dict[str, pd.DataFrame] = {}
-    for part in parts.values():
-        if part is None:
-            continue
-        part = dict(part)
-        name = part.pop("layer")
-        if isinstance(name, str):
-            out[name] = pd.DataFrame(part)
-        else:                                              # rows of several layers in one part
-            frame = pd.DataFrame({"layer": name, **part})
-            for key, rows in frame.groupby("layer", sort=False):
-                out[str(key)] = rows.drop(columns="layer").reset_index(drop=True)
-    return out
-
-
-def with_data(datasets: dict[str, pd.DataFrame], spec: dict) -> dict:
-    """The spec with its datasets attached, for `st.vega_lite_chart(None, with_data(*chart))`: Streamlit moves
-    named datasets out of the spec into Arrow, so the spec it compares between frames stays the same."""
-    return {**spec, "datasets": datasets}
-
-
 def heat_image(heat: np.ndarray, probability: bool) -> tuple[str, float, float]:
     """D's output on the (H, W) cell grid (row 0 = lowest y) as a PNG data URL coloured like the legend, and the
     colour scale's (lo, hi): [0, 1] for a probability, else symmetric around 0 (a diverging critic score)."""
@@ -225,10 +165,6 @@ def _x_line(view: LineView) -> dict:
     return _q("x", view.extent, "x")
 
 
-def _y_axis(title: str) -> dict:
-    return {"title": title, "minExtent": Y_AXIS_EXTENT, "maxExtent": Y_AXIS_EXTENT}
-
-
 def line_chart(view: LineView, *, width: int = 720, height: int = 300,
                title: str = "") -> tuple[dict[str, pd.DataFrame], dict]:
     """1-D densities: p_data (solid blue), p_g (vermillion; dashed when it is a kernel density estimate) and a
@@ -297,73 +233,6 @@ def discriminator_chart(view: LineView, *, width: int = 720, height: int = 240,
     if with_star:
         layers.append(curve("d_star", names[1], strokeDash=[8, 4]))
     layers.append(curve("d_learned", names[0]))
-    return data, _top(title, width, height, layers, autosize={"type": "fit", "contains": "padding"})
-
-
-def _clipped(values: np.ndarray) -> np.ndarray:
-    """Clip to the [1st, 99th] percentile band widened by 50 % of its width on each side."""
-    if len(values) < 2:
-        return values
-    lo, hi = np.percentile(values, [1, 99])
-    pad = 0.5 * (hi - lo)
-    return np.clip(values, lo - pad, hi + pad)
-
-
-def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, str]], *, width: int = 720,
-                  height: int = 260, title: str = "", y_title: str = "",
-                  y_domain: tuple[float, float] | None = None,
-                  rules: list[tuple[float, str]] | tuple = (), max_points: int = 300) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Live metric curves: each `(history key, label, colour)` in `keys` drawn raw (faint) with a trailing running
-    mean (bold, window max(1, n // 25)) on top, plus horizontal `rules` (y value, label), e.g. log 2 or 1/2.
-
-    Robust to what a live run records: non-finite values (NaN, inf) are dropped, and each series is clipped to
-    its [1st, 99th] percentile band widened by 50 % on each side, so one early spike does not flatten the rest
-    of the curve. Longer histories are thinned to about `max_points` points a series (after the running mean is
-    taken over all of them). An empty history gives an empty frame and the same spec. Frame columns: layer ("raw" |
-    "mean" | "rule"), series (a label from `keys`), step, value.
-    """
-    steps = np.asarray(history.get("step", []), float)
-    # at most ~max_points points a series: the browser redraws every point on every update
-    every = max(1, -(-len(steps) // max_points))
-    parts: dict[str, dict] = {layer: {"layer": layer, "series": [], "step": [], "value": []}
-                              for layer in ("raw", "mean")}
-    for key, label, _ in keys:
-        values = np.asarray(history.get(key, []), float)
-        n = min(len(values), len(steps))
-        ok = np.isfinite(values[:n]) & np.isfinite(steps[:n])
-        s, v = steps[:n][ok], _clipped(values[:n][ok])
-        mean = running_mean(v, max(1, len(v) // 25))            # over every point, then thinned with them
-        for layer, values_ in (("raw", v[::every]), ("mean", mean[::every])):
-            part = parts.setdefault(layer, {"layer": layer, "series": [], "step": [], "value": []})
-            part["series"] += [label] * len(values_)
-            part["step"] += list(s[::every])
-            part["value"] += list(values_)
-    parts["rules"] = {"layer": "rule", "series": [label for _, label in rules], "step": [np.nan] * len(rules),
-                      "value": [float(v) for v, _ in rules]}
-    data = _datasets(**parts)
-
-    colour = {"field": "series", "type": "nominal", "title": None,
-              "scale": {"domain": [label for _, label, _ in keys], "range": [c for _, _, c in keys]},
-              "legend": {"symbolOpacity": 1, "symbolStrokeWidth": 3}}     # the bold curve, not the faint one
-    x = _q("step", title="step")
-    y = {**(_q("value", y_domain) if y_domain is not None else _q("value", zero=False)),
-         "axis": _y_axis(y_title or None)}
-    layers = [
-        {"data": _named("raw"), "mark": {"type": "line", "strokeWidth": 1, "opacity": 0.3, "clip": True},
-         "encoding": {"x": x, "y": y, "color": colour}},
-        {"data": _named("mean"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},
-         "encoding": {"x": x, "y": y, "color": colour}},
-    ]
-    if rules:
-        layers += [
-            {"data": _named("rule"),
-             "mark": {"type": "rule", "color": TOY_COLORS["guide"], "strokeDash": [6, 4], "strokeWidth": 1.5},
-             "encoding": {"y": y}},
-            {"data": _named("rule"),
-             "mark": {"type": "text", "color": TOY_COLORS["guide"], "align": "right", "baseline": "bottom",
-                      "dx": -4, "dy": -3, "fontSize": 14},
-             "encoding": {"x": {"value": "width"}, "y": y, "text": {"field": "series"}}},
-        ]
     return data, _top(title, width, height, layers, autosize={"type": "fit", "contains": "padding"})
 
 

@@ -1,41 +1,48 @@
-"""Plotly figures for a training run's metric history (the dicts `ganplay.live.RunSnapshot.history` holds).
+"""Vega-Lite charts for a training run (the dicts and lists `ganplay.live.RunSnapshot` holds), for the Training
+page's live panel: each function returns `(datasets, spec)` for `st.vega_lite_chart(None, with_data(*chart))`.
 
-    history = {"step": [...], "d_loss": [...], "g_loss": [...], "d_real": [...], "d_fake": [...]}
-    losses_figure(history).show()
-    d_outputs_figure(history, output="probability").show()
+    history = {"step": [...], "d_loss": [...], "g_loss": [...], "d_real": [...], "d_fake": [...], ...}
+    losses_chart(history)                  # D's and G's loss
+    d_outputs_chart(history, "probability")   # mean D(x), D(G(z)); for a critic: the gap and the penalty
+    gradients_chart(history)               # G's and D's gradient norms, log axis
+    d_histogram_chart(snap.d_outputs, "probability")   # D's outputs on real and fake batches over time
+    coverage_bars(coverage), coverage_lines(coverage)   # the digit judge's verdicts
 
-Plain dict specs built with graph_objects; no smoothing hides what happened, but a running mean is drawn
-over the raw (faint) values so a trend shows through the noise of single batches. The loss axis is set from
-robust percentiles of the recent history, so one early spike cannot flatten the rest (autoscale shows it).
+Every spec depends only on static things (sizes, titles, series, the kind of D output), never on the data, so a
+chart that redraws while the run trains is updated in place (see ganplay.figures.vega). No smoothing hides
+what happened: a running mean is drawn over the raw (faint) values so a trend shows through single batches'
+noise. The loss axis follows robust percentiles of the recent history, so one early spike cannot flatten the
+rest; values beyond it are drawn at its edge and a note says how far they went.
 """
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
+import pandas as pd
 
-from ganplay.figures.theory import COLORS, FONT
+from ganplay.figures.theory import COLORS
+from ganplay.figures.vega import (_datasets, _named, _q, _top, _y_axis, history_chart,
+                                  running_mean)  # noqa: F401  (running_mean: imported from here too)
 
 EMA_SPAN = 20          # the D(x) / D(G(z)) tiles: an EMA over about this many recorded steps
-HEIGHT = 340           # fits two charts beside the grid at 1280x720
-AXIS_FONT = dict(size=15, color="#222222")
+HEIGHT = 300           # two charts beside the grid at 1280x720
+WIDTH = 520
+MIN_SPAN = 0.5         # the least height robust_range gives the loss axis
 
 SERIES = {
     "d_loss": ("D loss", COLORS["data"]),
     "g_loss": ("G loss", COLORS["gen"]),
     "d_real": ("D(x), real", COLORS["data"]),
     "d_fake": ("D(G(z)), fake", COLORS["gen"]),
+    "d_grad_norm": ("D's gradient norm", COLORS["data"]),
+    "g_grad_norm": ("G's gradient norm", COLORS["gen"]),
+    "gap": ("critic gap E[D(x)] − E[D(G(z))]", COLORS["dstar"]),
+    "penalty": ("gradient penalty", COLORS["gen"]),
 }
+OUTPUT_TITLES = {"probability": "mean D (probability)", "score": "mean D score", "critic": "critic score"}
 
 
-def running_mean(values: list[float], window: int) -> np.ndarray:
-    """Trailing mean over `window` points (shorter at the start), same length as `values`."""
-    v = np.asarray(values, dtype=float)
-    if len(v) == 0:
-        return v
-    csum = np.cumsum(np.insert(v, 0, 0.0))
-    idx = np.arange(1, len(v) + 1)
-    lo = np.maximum(idx - window, 0)
-    return (csum[idx] - csum[lo]) / (idx - lo)
+def _keys(*names: str) -> list[tuple[str, str, str]]:
+    return [(name, *SERIES[name]) for name in names]
 
 
 def ema(values: list[float], span: int = EMA_SPAN) -> float:
@@ -50,13 +57,10 @@ def ema(values: list[float], span: int = EMA_SPAN) -> float:
     return smoothed
 
 
-MIN_SPAN = 0.5                   # the least height robust_range gives the loss axis
-
-
 def robust_range(*series, recent: float = 0.5, margin: float = 0.15) -> list[float] | None:
     """A y range from the 2nd-98th percentiles of the most recent `recent` share of each series (plus a margin),
-    or None (let plotly autorange) unless an older or stray value lies more than twice that range's height
-    beyond it: so neither a lone spike nor a wild first phase sets the axis, while a steady trend keeps it."""
+    or None (show everything) unless an older or stray value lies more than twice that range's height beyond
+    it: so neither a lone spike nor a wild first phase sets the axis, while a steady trend keeps it."""
     arrays = [np.asarray(x, dtype=float) for x in series]
     arrays = [x[np.isfinite(x)] for x in arrays]
     v = np.concatenate(arrays)
@@ -75,86 +79,108 @@ def robust_range(*series, recent: float = 0.5, margin: float = 0.15) -> list[flo
     return [float(low), float(max(high, low + MIN_SPAN))]
 
 
-def _lines(history: dict[str, list[float]], keys: tuple[str, ...], title: str, y_title: str,
-           height: int) -> go.Figure:
-    steps = history.get("step", [])
-    window = max(1, len(steps) // 25)
-    fig = go.Figure()
-    for key in keys:
-        name, color = SERIES[key]
-        values = history.get(key, [])
-        fig.add_trace(go.Scatter(x=steps, y=values, mode="lines", line=dict(color=color, width=1), opacity=0.3,
-                                 showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=steps, y=running_mean(values, window), mode="lines", name=name,
-                                 line=dict(color=color, width=3)))
-    fig.update_layout(template="plotly_white", font={**FONT, "size": 16}, height=height, title=title,
-                      margin=dict(l=70, r=20, t=60, b=55), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1))
-    fig.update_xaxes(title="generator step", rangemode="tozero", tickfont=AXIS_FONT, title_font=AXIS_FONT)
-    fig.update_yaxes(title=y_title, tickfont=AXIS_FONT, title_font=AXIS_FONT)
-    return fig
-
-
-def losses_figure(history: dict[str, list[float]], height: int = HEIGHT) -> go.Figure:
-    """D's and G's loss; a spike outside the robust range is clipped, and the chart says how high it went."""
-    fig = _lines(history, ("d_loss", "g_loss"), "Losses", "loss", height)
+def losses_chart(history: dict[str, list[float]], width: int = WIDTH, height: int = HEIGHT):
+    """D's and G's loss. Past the robust range, values are drawn at its edge and the note says how far they went
+    (the CSV download has every value)."""
     losses = [history.get(k, []) for k in ("d_loss", "g_loss")]
     y_range = robust_range(*losses)
+    note = ""
     if y_range is not None:
-        fig.update_yaxes(range=y_range)
-        top = float(np.nanmax(np.concatenate(losses)))
+        finite = np.concatenate([np.asarray(x, float) for x in losses])
+        finite = finite[np.isfinite(finite)]
+        top, bottom = float(finite.max()), float(finite.min())
         if top > y_range[1]:
-            fig.add_annotation(text=f"▲ off the chart: up to {top:.3g}", bgcolor="rgba(255, 255, 255, 0.85)",
-                               hovertext="The axis follows the recent losses; the chart's Autoscale button "
-                                         "shows everything.",
-                               xref="x domain", x=0.01, xanchor="left", yref="y domain", y=0.99, yanchor="top",
-                               showarrow=False, font=dict(size=13, color=COLORS["guide"]))
-    return fig
+            note = f"▲ off the chart: up to {top:.3g}"
+        elif bottom < y_range[0]:
+            note = f"▼ off the chart: down to {bottom:.3g}"
+    return history_chart(history, _keys("d_loss", "g_loss"), width=width, height=height, title="Losses",
+                         y_title="loss", clip=tuple(y_range) if y_range else None, note=note)
 
 
-def d_outputs_figure(history: dict[str, list[float]], output: str = "probability",
-                     height: int = HEIGHT) -> go.Figure:
-    """Mean D(x) and D(G(z)); probabilities get a fixed [0, 1] axis and the 1/2 line of a fooled D."""
-    y_title = {"probability": "mean D (probability)", "score": "mean D score", "critic": "mean critic score"}[output]
-    fig = _lines(history, ("d_real", "d_fake"), "What the discriminator says", y_title, height)
+def d_outputs_chart(history: dict[str, list[float]], output: str = "probability", gp: bool = False,
+                    width: int = WIDTH, height: int = HEIGHT):
+    """Mean D(x) and D(G(z)): probabilities on a fixed [0, 1] axis with the ½ line of a fooled D. A critic
+    (WGAN) gets its gap instead, E[D(x)] − E[D(G(z))], the Wasserstein estimate the generator shrinks, and with a
+    gradient penalty (`gp`) the penalty term beside it."""
+    if output == "critic":
+        real, fake = (np.asarray(history.get(k, []), float) for k in ("d_real", "d_fake"))
+        n = min(len(real), len(fake))
+        derived = {"step": history.get("step", [])[:n], "gap": real[:n] - fake[:n],
+                   "penalty": history.get("penalty", [])[:n]}
+        return history_chart(derived, _keys("gap", "penalty") if gp else _keys("gap"), width=width, height=height,
+                             title="The critic's estimate", y_title="critic score", rules=[(0.0, "0")])
     if output == "probability":
-        fig.update_yaxes(range=[0, 1])
-        fig.add_hline(y=0.5, line=dict(color=COLORS["guide"], dash="dot", width=1.5))
-        # anchored by its right edge inside the plot, so the label is never cut at the chart's border
-        fig.add_annotation(text="½: D cannot tell", xref="x domain", x=0.99, xanchor="right", yref="y", y=0.5,
-                           yanchor="top", showarrow=False, font=dict(size=14, color="#333333"),
-                           bgcolor="rgba(255, 255, 255, 0.85)")    # readable where the curves cross it
-    return fig
+        return history_chart(history, _keys("d_real", "d_fake"), width=width, height=height,
+                             title="What the discriminator says", y_title=OUTPUT_TITLES[output],
+                             y_domain=(0.0, 1.0), rules=[(0.5, "½: D cannot tell")], clip=None)
+    return history_chart(history, _keys("d_real", "d_fake"), width=width, height=height,
+                         title="What the discriminator says", y_title=OUTPUT_TITLES[output])
 
 
-def coverage_figure(coverage: dict, height: int = 220) -> go.Figure:
+def gradients_chart(history: dict[str, list[float]], width: int = WIDTH, height: int = HEIGHT):
+    """The norm of G's and D's whole gradient at each update, on a log axis: a vanishing G gradient (the minimax
+    loss once D wins) drops by orders of magnitude, an exploding one climbs."""
+    return history_chart(history, _keys("d_grad_norm", "g_grad_norm"), width=width, height=height,
+                         title="Gradient norms", y_title="‖∇‖ (log scale)", clip=None, log=True)
+
+
+def d_histogram_chart(columns: list | None, output: str = "probability", width: int = WIDTH, height: int = HEIGHT):
+    """D's outputs on a real batch (blue) and a fake batch (vermillion) over the run: each column is one moment,
+    each cell's opacity the share of the batch in that bin. Apart, D tells them apart; on top of each other at
+    ½, D is fooled. `columns`: (step, bin edges, real shares, fake shares), oldest first."""
+    columns = columns or []
+    rows = {"real": [], "fake": []}
+    gaps = np.diff([c[0] for c in columns]) if len(columns) > 1 else np.array([1.0])
+    for i, (step, edges, *shares) in enumerate(columns):
+        end = columns[i + 1][0] if i + 1 < len(columns) else step + float(np.median(gaps))
+        for name, share in zip(("real", "fake"), shares):
+            for b in np.flatnonzero(share > 0):
+                rows[name].append((float(step), float(end), float(edges[b]), float(edges[b + 1]), float(share[b])))
+    data = {name: pd.DataFrame(r, columns=["step", "step_end", "lo", "hi", "share"]) for name, r in rows.items()}
+    probability = output == "probability"
+    y = {**_q("lo", (0.0, 1.0) if probability else None, **({} if probability else {"zero": False})),
+         "axis": _y_axis(OUTPUT_TITLES[output].replace("mean ", ""))}
+    x = _q("step", title="step")
+    opacity = {"field": "share", "type": "quantitative", "scale": {"domain": [0, 0.4], "range": [0.05, 0.9],
+                                                                   "clamp": True}, "legend": None}
+    layers = [{"data": _named(name), "mark": {"type": "rect", "color": colour, "clip": True},
+               "encoding": {"x": x, "x2": {"field": "step_end"}, "y": y, "y2": {"field": "hi"}, "opacity": opacity}}
+              for name, colour in (("real", COLORS["data"]), ("fake", COLORS["gen"]))]
+    if probability:
+        data["rule"] = pd.DataFrame({"value": [0.5], "label": ["½"]})
+        layers.append({"data": _named("rule"), "mark": {"type": "rule", "color": "#333333", "strokeDash": [6, 4]},
+                       "encoding": {"y": {"field": "value", "type": "quantitative"}}})
+    return data, _top("D's outputs over time: real (blue), fake (vermillion)", width, height, layers,
+                      autosize={"type": "fit", "contains": "padding"})
+
+
+def coverage_bars(coverage: dict, width: int = 380, height: int = 200):
     """The digit judge's latest verdict on G's fixed probe noise: the share of samples per digit, 10 bars,
-    with a dotted line at 10 % (every digit equally often)."""
-    histogram = [100 * share for share in coverage["histogram"]]
-    fig = go.Figure(go.Bar(x=[str(d) for d in range(10)], y=histogram, marker_color=COLORS["gen"],
-                           hovertemplate="digit %{x}: %{y:.0f} %<extra></extra>"))
-    fig.add_hline(y=10, line=dict(color=COLORS["guide"], dash="dot", width=1.5))
-    fig.update_layout(template="plotly_white", font={**FONT, "size": 14}, height=height,
-                      title=f"Digits G draws (step {int(coverage['step'][-1]):,})", margin=dict(l=55, r=10, t=45, b=40))
-    fig.update_xaxes(title="digit", type="category", tickfont=AXIS_FONT)
-    fig.update_yaxes(title="% of samples", range=[0, max(100 * 0.5, max(histogram) * 1.05)], tickfont=AXIS_FONT)
-    return fig
+    with a dotted line at 10 % (every digit equally often). The step is in the data, not the title."""
+    data = {"bars": pd.DataFrame({"digit": [str(d) for d in range(10)],
+                                  "percent": [100 * float(s) for s in coverage["histogram"]]}),
+            "rule": pd.DataFrame({"value": [10.0]}),
+            "note": pd.DataFrame({"text": [f"step {int(coverage['step'][-1]):,}"]})}
+    y = {"field": "percent", "type": "quantitative", "scale": {"domain": [0, 50], "clamp": True},
+         "axis": _y_axis("% of samples")}
+    layers = [
+        {"data": _named("bars"), "mark": {"type": "bar", "color": COLORS["gen"]},
+         "encoding": {"x": {"field": "digit", "type": "nominal", "sort": None, "axis": {"labelAngle": 0},
+                            "title": "digit"},
+                      "y": y, "tooltip": [{"field": "digit"}, {"field": "percent", "format": ".0f"}]}},
+        {"data": _named("rule"), "mark": {"type": "rule", "color": "#333333", "strokeDash": [6, 4]},
+         "encoding": {"y": {"field": "value", "type": "quantitative"}}},
+        {"data": _named("note"), "mark": {"type": "text", "align": "right", "baseline": "top", "fontSize": 13,
+                                          "color": COLORS["guide"]},
+         "encoding": {"text": {"field": "text"}, "x": {"value": "width"}, "y": {"value": 0}}},
+    ]
+    return data, _top("Digits G draws", width, height, layers, autosize={"type": "fit", "contains": "padding"})
 
 
-def coverage_history_figure(coverage: dict, height: int = 220) -> go.Figure:
-    """Digits present (of 10, left axis) and the confident share (%, right axis) at every probe so far."""
-    steps = coverage["step"]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=coverage["classes_present"], mode="lines+markers", name="digits present",
-                             line=dict(color=COLORS["data"], width=3)))
-    fig.add_trace(go.Scatter(x=steps, y=[100 * c for c in coverage["confident_fraction"]], mode="lines+markers",
-                             name="confident %", yaxis="y2", line=dict(color=COLORS["gen"], width=3, dash="dash")))
-    # no title: the legend above the plot names both lines (a title beside it collided at 1280 px)
-    fig.update_layout(template="plotly_white", font={**FONT, "size": 14}, height=height,
-                      margin=dict(l=55, r=55, t=45, b=40),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
-                      yaxis=dict(title="digits", range=[0, 10.5], tickfont=AXIS_FONT),
-                      yaxis2=dict(title="confident %", range=[0, 105], overlaying="y", side="right",
-                                  showgrid=False, tickfont=AXIS_FONT))
-    fig.update_xaxes(title="generator step", rangemode="tozero", tickfont=AXIS_FONT)
-    return fig
+def coverage_lines(coverage: dict, width: int = 380, height: int = 200):
+    """Digits present (of 10) and the confident share (as tenths, so both fit one 0–10 axis) at every probe."""
+    history = {"step": coverage["step"], "present": coverage["classes_present"],
+               "confident": [10 * c for c in coverage["confident_fraction"]]}
+    keys = [("present", "digits present", COLORS["data"]), ("confident", "confident (tenths)", COLORS["gen"])]
+    return history_chart(history, keys, width=width, height=height, title="Over the run", y_title="of 10",
+                         y_domain=(0.0, 10.5), clip=None, raw=False)

@@ -11,11 +11,12 @@ import torch
 from ganplay.config import RunConfig
 from ganplay.images import make_grid
 from ganplay.live.coverage import CoverageProbe
+from ganplay.losses import LOSSES
 from ganplay.toy.modes import mode_metrics
 from ganplay.toy.view import EVAL_SAMPLES, line_view, plane_view
 from ganplay.trainer import LIVE_DEVICE, Trainer
 
-METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm")
+METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm", "penalty")
 PROBES = ("modes", "high_quality", "reverse_kl", "jsd")   # point data: measured at each redraw (NaN: not defined)
 REAL_DOTS = (450, 2000)      # real samples drawn for 2-D / 1-D data (GAN Lab draws 450), from a fixed seed
 REAL_SEED = 12345
@@ -35,6 +36,7 @@ class LaneSnapshot:
     coverage: dict | None = None         # digit runs, after the first probe: ganplay.live.coverage's history
     coverage_refusal: str | None = None  # why the digit judge cannot read this lane's samples, if it cannot
     learning_rates: tuple[float, float] = (0.0, 0.0)   # (G, D) in use now, not the recipe's starting ones
+    d_outputs: list = None               # image lanes: OutputHistograms columns (step, edges, real, fake)
 
 
 class History:
@@ -59,6 +61,33 @@ class History:
         return {k: list(v) for k, v in self.columns.items()}
 
 
+class OutputHistograms:
+    """D's outputs on a real and a fake batch as histograms over time: one column (step, bin edges, real shares,
+    fake shares) per redraw, thinned by halves past `max_columns` so the columns always span the whole run.
+    Probabilities share fixed bins on [0, 1]; scores and critic values are binned over each column's own range."""
+
+    BINS = 20
+
+    def __init__(self, probability: bool, max_columns: int = 64):
+        self.probability, self.max_columns = probability, max_columns
+        self.columns: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add(self, step: int, outputs: tuple[np.ndarray, np.ndarray] | None) -> None:
+        if outputs is None or (self.columns and self.columns[-1][0] == step):
+            return
+        real, fake = (o[np.isfinite(o)] for o in outputs)
+        if self.probability:
+            edges = np.linspace(0.0, 1.0, self.BINS + 1)
+        else:
+            both = np.concatenate([real, fake])
+            lo, hi = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)
+            edges = np.linspace(lo, hi if hi > lo else lo + 1e-6, self.BINS + 1)
+        shares = [np.histogram(np.clip(o, edges[0], edges[-1]), edges)[0] / max(len(o), 1) for o in (real, fake)]
+        self.columns.append((step, edges, *shares))
+        if len(self.columns) > self.max_columns:
+            self.columns = self.columns[::2]
+
+
 class Lane:
     """A Trainer and what the page shows of it. For point data it also holds the fixed real dots it draws and
     the fixed noise its probes use, so every redraw is comparable."""
@@ -71,6 +100,7 @@ class Lane:
         self.history = History(METRICS, max_points)
         self.points = config.model.is_points
         self.probes = History(PROBES, max_points)
+        self.outputs = OutputHistograms(LOSSES[config.train.loss].output == "probability")
         self.frames: list[tuple[int, np.ndarray]] = []
         self.message = ""
         self.coverage = CoverageProbe(config, self.trainer)
@@ -105,6 +135,7 @@ class Lane:
         """What the page draws now: the sample grid, or the game on the plane / the line (with its probes)."""
         t = self.trainer
         if not self.points:
+            self.outputs.add(t.step_count, t.d_outputs())
             return make_grid(t.sample(), nrow=8)
         modes = None
         if getattr(self.dataset, "modes", None) is not None and self.dataset.mode_sigma is not None:
@@ -131,7 +162,8 @@ class Lane:
             self.learning_rates = self.trainer.learning_rates
         return LaneSnapshot(self.name, self.config, self.history.copy() if with_history else last,
                             self.probes.copy() if with_history else {}, self.view, self.view_step, self.message,
-                            self.coverage.history(), self.coverage.refusal, self.learning_rates)
+                            self.coverage.history(), self.coverage.refusal, self.learning_rates,
+                            list(self.outputs.columns) if with_history else None)
 
 
 def preview_view(config: RunConfig, dataset):

@@ -255,7 +255,8 @@ class TrainingRun(RunWorker):
                 lanes=lanes, freed=first.trainer is None,
                 steps_pending=self._steps_pending(), idle=self._idle,
                 state_seconds=self.clock() - self._since, real_grid=self.real_grid, coverage=lanes[0].coverage,
-                coverage_refusal=lanes[0].coverage_refusal, learning_rates=lanes[0].learning_rates)
+                coverage_refusal=lanes[0].coverage_refusal, learning_rates=lanes[0].learning_rates,
+                d_outputs=lanes[0].d_outputs)
 
     def frame(self, index: int) -> tuple[int, np.ndarray]:
         with self._lock:

@@ -42,6 +42,7 @@ class RunSnapshot:
     coverage: dict | None = None         # first lane: the digit judge's probes (ganplay.live.coverage), or None
     coverage_refusal: str | None = None  # first lane: why the digit judge cannot read it (not MNIST digits)
     learning_rates: tuple[float, float] = (0.0, 0.0)   # first lane: (G, D) in use now
+    d_outputs: list | None = None        # first lane, images: histograms of D's outputs over time (lane.py)
 
 
 def history_csv(history: dict[str, list[float]]) -> bytes:

@@ -90,12 +90,18 @@ if run is None:
     st.stop()
 
 
+PICTURES_S, COVERAGE_S = 1.0, 2.5          # refresh periods while training (the tiles: 0.5 s)
 stepping = control.stepping(run)             # a Step click returned before its step landed: poll until it does
 settling = state == "paused" and not run.snapshot(with_history=False).idle   # until the pause's last picture
 
 
-@st.fragment(run_every=0.5 if running or stepping or settling else (None if state in ENDED else 5.0))
+fast = 0.5 if running or stepping or settling else (None if state in ENDED else 5.0)
+
+
+@st.fragment(run_every=fast)
 def live_panel() -> None:
+    """Twice a second: the tiles and what is going wrong; and whether the run changed state (then the whole
+    page reruns: buttons, refresh rates)."""
     r = current_run()
     if r is None:
         return
@@ -105,14 +111,34 @@ def live_panel() -> None:
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     training_panels.tiles(snap, r.trainer)
     training_panels.diagnosis(snap)          # above the fold: what is going wrong comes before the pictures
+
+
+@st.fragment(run_every=PICTURES_S if running else None)
+def pictures_and_charts() -> None:
+    """Once a second (the worker draws a new grid once a second): the grid beside real images, and the charts."""
+    r = current_run()
+    if r is None:
+        return
+    snap = r.snapshot()
     left, right = st.columns([6, 5])
     with left:
         training_panels.pictures(r, snap, scrub=not running)
     with right:
         training_panels.charts(snap)
+
+
+@st.fragment(run_every=COVERAGE_S if running else None)
+def coverage_and_downloads() -> None:
+    """Every few seconds (the digit judge reads G's samples every few seconds): coverage; then the downloads."""
+    r = current_run()
+    if r is None:
+        return
+    snap = r.snapshot(with_history=not running)
     training_panels.coverage(snap)
     if not running and snap.step > 0:
         training_panels.downloads(r, snap)
 
 
 live_panel()
+pictures_and_charts()
+coverage_and_downloads()
