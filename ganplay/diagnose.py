@@ -13,7 +13,8 @@ failures that never reach NaN, so the trainer's own divergence check stays silen
 - `exploding`: a loss above EXPLODE_BOUND, or grown a hundredfold between the first and the last fifth of
   the last 4 × WINDOW recorded steps;
 - `collapsed`: G's samples, as the digit judge reads them, fall into at most COLLAPSED_CLASSES digits while a
-  good share of them is confident (so it is not merely early noise).
+  good share of them is confident, at two probes in a row and past MIN_COLLAPSE_STEP (so it is not merely
+  early noise).
 
 Every message states the learning rates in use (which the page may have changed since the start).
 """
@@ -32,7 +33,9 @@ EXPLODE_BOUND = 1e4         # |loss| above this is exploding, whatever it starte
 EXPLODE_GROWTH = 100.0      # two orders of magnitude between the window's first and last fifth ...
 EXPLODE_FLOOR = 10.0        # ... when the later losses are also large (0.01 -> 1 is not an explosion)
 COLLAPSED_CLASSES = 3       # at most this many digits present ...
-MIN_CONFIDENT = 0.25        # ... with at least this share of confident samples: collapse, not noise
+MIN_CONFIDENT = 0.25        # ... with at least this share of confident samples: collapse, not noise ...
+MIN_COLLAPSE_STEP = 300     # ... at two probes in a row, the last one this many steps in: the first blobs of an
+                            # untrained G can read as one confident digit (seen: "collapsed to 8" at step 19)
 SAFE_LR = 2e-4              # Adam's usual GAN learning rate (DCGAN), the reference for "far too high"
 
 
@@ -107,9 +110,12 @@ def _exploding(history, learning_rates, window) -> Finding | None:
 def _collapsed(coverage, learning_rates) -> Finding | None:
     if not coverage or not coverage.get("step"):
         return None
-    present, confident = int(coverage["classes_present"][-1]), float(coverage["confident_fraction"][-1])
-    if present > COLLAPSED_CLASSES or confident < MIN_CONFIDENT:
+    if len(coverage["step"]) < 2 or coverage["step"][-1] < MIN_COLLAPSE_STEP:
         return None
+    for i in (-2, -1):
+        if coverage["classes_present"][i] > COLLAPSED_CLASSES or coverage["confident_fraction"][i] < MIN_CONFIDENT:
+            return None
+    present, confident = int(coverage["classes_present"][-1]), float(coverage["confident_fraction"][-1])
     histogram = coverage["histogram"]
     digits = [d for d, share in sorted(enumerate(histogram), key=lambda x: -x[1]) if share > 0][:present]
     lr_g, lr_d = learning_rates

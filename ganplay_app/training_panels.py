@@ -133,7 +133,7 @@ def coverage(snap: RunSnapshot) -> None:
     if cov is None:
         st.caption("Digit coverage: the digit judge reads G's samples every few seconds of training.")
         return
-    numbers, bars, lines = st.columns([2, 4, 4])
+    numbers, bars, lines = st.columns([1.6, 4, 4.4])
     numbers.metric("Digits present", f"{int(cov['classes_present'][-1])}/10",
                    help="Digits that at least 1 % of 200 samples from fixed noise are classified as.")
     numbers.metric("Confident", f"{cov['confident_fraction'][-1]:.0%}",

@@ -352,3 +352,26 @@ def test_a_run_where_d_wins_is_told_so_with_the_rates_in_use_and_shows_digit_cov
     bars = [c for c in at.get("vega_lite_chart") if "Digits G draws" in c.proto.spec]
     assert len(bars) == 1
     assert not at.exception
+
+
+def test_inside_d_and_g_shows_output_histograms_and_gradient_norms(app):
+    """The second chart view: D's outputs on real and fake batches over time (the ½ line marked) and both
+    networks' gradient norms on a log axis, drawn from what the run recorded."""
+    at = app()
+    at.number_input(key="tr_steps").set_value(0)
+    button(at, "Start").click().run()
+    rerun_when(at, lambda s: s.step >= 10 and s.d_outputs and len(s.d_outputs) >= 2)
+    at.segmented_control(key="tr_chart_view").set_value("Inside D and G").run()
+    assert not at.exception, at.exception
+    charts = {}
+    for c in at.get("vega_lite_chart"):
+        title = json.loads(c.proto.spec).get("title")
+        charts[title["text"] if isinstance(title, dict) else title] = c
+    assert "D's outputs over time" in charts and "Gradient norms" in charts
+    spec = json.loads(charts["Gradient norms"].proto.spec)
+    assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+    snap = the_run(at).snapshot()
+    step, edges, real, fake = snap.d_outputs[0]
+    assert len(edges) == 21 and edges[0] == 0.0 and edges[-1] == 1.0        # probabilities: fixed bins on [0, 1]
+    assert abs(real.sum() - 1) < 1e-9 and abs(fake.sum() - 1) < 1e-9      # every sample of the batch binned
+    assert len(snap.history["g_grad_norm"]) == len(snap.history["step"]) and min(snap.history["g_grad_norm"]) > 0

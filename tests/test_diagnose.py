@@ -19,9 +19,10 @@ def history(n=200, d_loss=1.2, g_loss=0.9, d_real=0.6, d_fake=0.4, noise=0.05, s
     return cols
 
 
-def coverage(histogram, confident):
+def coverage(histogram, confident, steps=(400, 600)):
+    """Two probes that both read `histogram` with `confident` (a collapse must last two probes)."""
     present = sum(share >= 0.01 for share in histogram)
-    return {"step": [100, 200], "classes_present": [10, present], "confident_fraction": [0.1, confident],
+    return {"step": list(steps), "classes_present": [present, present], "confident_fraction": [confident] * 2,
             "histogram": histogram}
 
 
@@ -77,6 +78,12 @@ def test_collapsed_to_a_few_digits_when_confident():
     # early noise lands in few classes too, but the judge is not confident about it: no finding
     assert diagnose(history(), "nonsaturating", (2e-3, 1e-3), coverage(few, 0.05)) == []
     assert diagnose(history(), "nonsaturating", (2e-3, 1e-3), coverage([0.25] * 4 + [0] * 6, 0.9)) == []
+    # an untrained G's first blobs can read as one confident digit: not a collapse before MIN_COLLAPSE_STEP ...
+    assert diagnose(history(), "nonsaturating", (2e-3, 1e-3), coverage([1.0] + [0] * 9, 1.0, (10, 19))) == []
+    # ... nor when only the last probe shows it
+    once = coverage(few, 0.6)
+    once["classes_present"][0], once["confident_fraction"][0] = 10, 0.6
+    assert diagnose(history(), "nonsaturating", (2e-3, 1e-3), once) == []
 
 
 def test_d_winning_overrides_collapse_and_rates_must_be_numbers():

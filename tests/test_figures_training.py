@@ -149,7 +149,7 @@ def test_coverage_charts_draw_the_judges_numbers():
     data, _ = coverage_lines(cov)
     mean = data["mean"]
     assert list(mean[mean.series == "digits present"].value) == [3, 8]              # exact, not smoothed
-    assert np.allclose(mean[mean.series == "confident (tenths)"].value, [1.0, 5.5])
+    assert np.allclose(mean[mean.series == "% confident ÷ 10"].value, [1.0, 5.5])
 
 
 def test_a_flat_loss_after_a_spike_gets_a_readable_axis():

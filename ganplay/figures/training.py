@@ -150,8 +150,10 @@ def d_histogram_chart(columns: list | None, output: str = "probability", width: 
         data["rule"] = pd.DataFrame({"value": [0.5], "label": ["½"]})
         layers.append({"data": _named("rule"), "mark": {"type": "rule", "color": "#333333", "strokeDash": [6, 4]},
                        "encoding": {"y": {"field": "value", "type": "quantitative"}}})
-    return data, _top("D's outputs over time: real (blue), fake (vermillion)", width, height, layers,
-                      autosize={"type": "fit", "contains": "padding"})
+    spec = _top("D's outputs over time", width, height, layers, autosize={"type": "fit", "contains": "padding"})
+    spec["title"] = {"text": "D's outputs over time", "subtitle": "real batch: blue · fake batch: vermillion",
+                     "subtitleFontSize": 13}
+    return data, spec
 
 
 def coverage_bars(coverage: dict, width: int = 380, height: int = 200):
@@ -170,9 +172,9 @@ def coverage_bars(coverage: dict, width: int = 380, height: int = 200):
                       "y": y, "tooltip": [{"field": "digit"}, {"field": "percent", "format": ".0f"}]}},
         {"data": _named("rule"), "mark": {"type": "rule", "color": "#333333", "strokeDash": [6, 4]},
          "encoding": {"y": {"field": "value", "type": "quantitative"}}},
-        {"data": _named("note"), "mark": {"type": "text", "align": "right", "baseline": "top", "fontSize": 13,
+        {"data": _named("note"), "mark": {"type": "text", "align": "right", "baseline": "bottom", "fontSize": 13,
                                           "color": COLORS["guide"]},
-         "encoding": {"text": {"field": "text"}, "x": {"value": "width"}, "y": {"value": 0}}},
+         "encoding": {"text": {"field": "text"}, "x": {"value": "width"}, "y": {"value": -22}}},   # by the title
     ]
     return data, _top("Digits G draws", width, height, layers, autosize={"type": "fit", "contains": "padding"})
 
@@ -181,6 +183,6 @@ def coverage_lines(coverage: dict, width: int = 380, height: int = 200):
     """Digits present (of 10) and the confident share (as tenths, so both fit one 0–10 axis) at every probe."""
     history = {"step": coverage["step"], "present": coverage["classes_present"],
                "confident": [10 * c for c in coverage["confident_fraction"]]}
-    keys = [("present", "digits present", COLORS["data"]), ("confident", "confident (tenths)", COLORS["gen"])]
+    keys = [("present", "digits present", COLORS["data"]), ("confident", "% confident ÷ 10", COLORS["gen"])]
     return history_chart(history, keys, width=width, height=height, title="Over the run", y_title="of 10",
                          y_domain=(0.0, 10.5), clip=None, raw=False)

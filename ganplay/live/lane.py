@@ -163,7 +163,7 @@ class Lane:
         return LaneSnapshot(self.name, self.config, self.history.copy() if with_history else last,
                             self.probes.copy() if with_history else {}, self.view, self.view_step, self.message,
                             self.coverage.history(), self.coverage.refusal, self.learning_rates,
-                            list(self.outputs.columns) if with_history else None)
+                            list(self.outputs.columns))
 
 
 def preview_view(config: RunConfig, dataset):

@@ -138,7 +138,8 @@ class RunWorker:
                     if not lane.points and (metrics is not None or not lane.frames):
                         self._add_frame(lane, lane.view_step, lane.view)
             self._recent.append((now, step))
-            self._recent = [(t, s) for t, s in self._recent if now - t <= 3.0]
+            recent = [(t, s) for t, s in self._recent if now - t <= 3.0]
+            self._recent = recent if len(recent) >= 2 else self._recent[-2:]   # slow steps: still a speed
             if single:
                 self._requests.popleft()
                 self._served += 1
