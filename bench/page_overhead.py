@@ -2,6 +2,8 @@
 
     GANPLAY_DATA=../shared/data/mnist python -m bench.page_overhead                 # lecture, 3 rounds of 20 s
     GANPLAY_DATA=../shared/data/mnist python -m bench.page_overhead --steady 300    # and one 5-minute page run
+    GANPLAY_DATA=../shared/data/mnist python -m bench.page_overhead --where         # what each panel costs
+    GANPLAY_DATA=../shared/data/mnist python -m bench.page_overhead --digits 0 1 2  # time to digits, page vs bare
 
 Both sides run on this machine in alternating rounds, so machine noise hits both alike:
 - bare: `python -m ganplay train --preset P --seconds S` at the CLI's default threads; its rate is the one it
@@ -11,11 +13,18 @@ Both sides run on this machine in alternating rounds, so machine noise hits both
 It also reports how often the browser showed a new step (page refreshes that reached the screen, per second;
 target ≥ 2) and the server's and Chromium's CPU use. `--steady S` adds one page run of S seconds and prints its
 steps/s per 30-second window, to see whether the page slows as the history it draws grows.
+`--where` measures where the time goes: one more page round for each panel left out (a fresh server started with
+GANPLAY_TRAINING_PANELS naming the others), so the steps/s each panel costs and the browser's and server's CPU
+show side by side. `--digits SEEDS`: for each seed, the seconds until `lecture`'s digits are recognizable, bare
+(bench.time_to_digits, checked every 5 s of training, n = 500) and on the page in Chromium (the seed typed into the
+sidebar, Start pressed; the page's coverage probe applies the same bar to 200 samples every 200 steps or 5 s and
+says "Recognizable digits after N s"): wall seconds from Start to that message, and the training seconds it names.
 The issue's target: the page at ≥ 85 % of the bare CLI. Needs `apt-get install chromium` (what .ci/run installs).
 """
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import statistics
 import subprocess
@@ -76,14 +85,91 @@ def with_page(browser, server: Server, name: str, seconds: float, window_s: floa
             "server_cpu": (cpu1[0] - cpu0[0]) / elapsed, "chromium_cpu": (cpu1[1] - cpu0[1]) / elapsed}
 
 
+PANELS = ("diagnosis", "pictures", "charts", "coverage")
+
+
+def where(seconds: float) -> None:
+    """One page round with every panel, then one without each panel, then tiles alone; a bare round first."""
+    import os
+    print(f"bare CLI            {bare('lecture', seconds):7.1f} steps/s")
+    for left_out in (None, *PANELS, "all"):
+        shown = [p for p in PANELS if left_out not in (p, "all")]
+        os.environ["GANPLAY_TRAINING_PANELS"] = ",".join(shown) or "none"
+        with chromium_and_server() as (browser, server):
+            r = with_page(browser, server, "lecture", seconds)
+        label = "every panel" if left_out is None else ("tiles only" if left_out == "all" else f"no {left_out}")
+        print(f"page, {label:<14} {r['rate']:7.1f} steps/s   refreshes {r['refreshes']:.1f}/s   "
+              f"CPU server {r['server_cpu']:.2f}, Chromium {r['chromium_cpu']:.2f}", flush=True)
+    os.environ.pop("GANPLAY_TRAINING_PANELS")
+
+
+def page_digits(browser, server: Server, seed: int, limit: float) -> tuple[float | None, float | None]:
+    """(wall seconds from Start to the page's "Recognizable digits after N s", N), or Nones past `limit`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/training")
+        page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
+        page.get_by_text("Adam betas, seed, precision and run length").click()
+        box = page.get_by_label("Seed")
+        box.fill(str(seed))
+        box.press("Enter")
+        page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
+        time.sleep(1.0)
+        page.get_by_role("button", name="Start", exact=True).click()
+        start = time.perf_counter()
+        message = page.get_by_text(re.compile(r"Recognizable digits after \d+ s"))
+        try:
+            message.first.wait_for(timeout=limit * 1000)
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: not within the limit
+            return None, None
+        wall = time.perf_counter() - start
+        trained = float(re.search(r"after (\d+) s", message.first.inner_text())[1])
+        page.get_by_role("button", name="Stop", exact=True).click()
+        page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
+        page.get_by_role("button", name="Reset", exact=True).click()
+        return wall, trained
+    finally:
+        context.close()
+
+
+def digits(seeds: list[int], limit: float) -> None:
+    from bench.time_to_digits import time_to_recognizable
+    from ganplay.classifier import load_classifier
+    from ganplay.data import load_dataset
+
+    dataset, holdout = load_dataset("mnist", part="train"), load_dataset("mnist", part="holdout")
+    classifier, _ = load_classifier()
+    rows = []
+    with chromium_and_server() as (browser, server):
+        for seed in seeds:
+            b = time_to_recognizable("lecture", seed, dataset, holdout, classifier, limit, 5.0, 500, log=lambda *_: None)
+            wall, trained = page_digits(browser, server, seed, limit * 2)
+            rows.append((seed, b["seconds"], wall, trained))
+            print(f"seed {seed}: bare {b['seconds']} s (step {b['steps']}); page in Chromium {wall and round(wall)} s "
+                  f"from Start ({trained} s of training by the page's clock)", flush=True)
+    done = [r for r in rows if r[2] is not None]
+    if done:
+        print(f"median of {len(rows)} seeds: bare {statistics.median(r[1] or math.inf for r in rows):.0f} s, "
+              f"page {statistics.median(r[2] if r[2] is not None else math.inf for r in rows):.0f} s from Start "
+              f"(target <= 60 s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="lecture")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steady", type=float, default=0.0, help="one more page run of this many seconds")
+    parser.add_argument("--where", action="store_true", help="what each panel costs (one page round per panel)")
+    parser.add_argument("--digits", type=int, nargs="*", help="seeds: time to recognizable digits, page vs bare")
+    parser.add_argument("--limit", type=float, default=120.0, help="--digits: give up after this many seconds")
     args = parser.parse_args()
     print(machine_line())
+    if args.where:
+        return where(args.seconds)
+    if args.digits:
+        return digits(args.digits, args.limit)
     rows, steady = [], None
     with chromium_and_server() as (browser, server):
         for _ in range(args.rounds):

@@ -138,6 +138,11 @@ def coverage(snap: RunSnapshot) -> None:
                    help="Digits that at least 1 % of 200 samples from fixed noise are classified as.")
     numbers.metric("Confident", f"{cov['confident_fraction'][-1]:.0%}",
                    help="Samples the bundled digit classifier gives at least 90 % to one digit.")
+    if cov.get("recognizable_at"):
+        step, seconds = cov["recognizable_at"]
+        numbers.success(f"Recognizable digits after {seconds:.0f} s of training (step {step:,})",
+                        icon=":material/check_circle:")
+        numbers.caption("At least 80 % confident, all 10 digits, none above 25 %: the bar `ganplay eval` uses.")
     with bars:
         _chart(coverage_bars(cov), "tr_coverage")
     with lines:

@@ -89,3 +89,21 @@ def test_a_missing_classifier_file_stops_the_probe_not_the_run(mnist, monkeypatc
         shared_classifier.cache_clear()          # the next test loads the real one again
     snap = run.snapshot()
     assert snap.step == 4 and snap.coverage is None and "no such classifier file" in snap.coverage_refusal
+
+
+def test_the_recognizable_bar_is_evals_bar():
+    from ganplay.live.coverage import recognizable
+    balanced = {"histogram": [0.1] * 10, "classes_present": 10, "confident_fraction": 0.8}
+    assert recognizable(balanced)                                                     # exactly at the bar
+    assert not recognizable({**balanced, "confident_fraction": 0.79})
+    assert not recognizable({**balanced, "classes_present": 9})
+    lopsided = [0.26, 0.74 / 9 * 1] + [0.74 / 9] * 8
+    assert not recognizable({**balanced, "histogram": lopsided})                      # one digit above 25 %
+
+
+def test_an_untrained_generator_is_not_recognizable(mnist):
+    trainer = Trainer(SMALL, mnist, device="cpu")
+    trainer.step()
+    probe = CoverageProbe(SMALL, trainer, every_steps=1, every_s=math.inf)
+    assert probe.maybe_measure(trainer)
+    assert probe.history()["recognizable_at"] is None

@@ -4,10 +4,13 @@ the judge is.
 
     probe = CoverageProbe(trainer.config, trainer)          # None-like (probe.refusal set) for non-digit runs
     probe.maybe_measure(trainer)                            # from the worker, after a step; cheap when not due
-    probe.history()  -> {"step": [...], "classes_present": [...], "confident_fraction": [...], "histogram": [10]}
+    probe.history()  -> {"step": [...], "classes_present": [...], "confident_fraction": [...], "histogram": [10],
+                         "recognizable_at": (step, training seconds) of the first probe past the bar, or None}
 
 The numbers are the ones `ganplay.evaluate` reports (argmax histogram, classes present from 1 % of samples,
 confident at p >= 0.9), on SAMPLES samples: a couple of hundred, so a probe costs a few tens of milliseconds.
+The first probe that passes `ganplay.evaluate`'s recognizable bar (>= 80 % confident, 10 digits, none above
+25 %) is remembered: the moment a lecturer's digits became recognizable, on SAMPLES samples rather than eval's n.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ import torch
 
 from ganplay.checkpoint import CheckpointError
 from ganplay.classifier import NUM_CLASSES, DigitClassifier, classify, load_classifier
-from ganplay.evaluate import CONFIDENT_PROBABILITY, PRESENT_MIN_SHARE, digit_judge_refusal, to_classifier_input
+from ganplay.evaluate import (CONFIDENT_PROBABILITY, MAX_CLASS_FRACTION, MIN_CLASSES_PRESENT, MIN_CONFIDENT_FRACTION,
+                              PRESENT_MIN_SHARE, digit_judge_refusal, to_classifier_input)
 from ganplay.models import balanced_labels
 
 SAMPLES = 200
@@ -57,6 +61,7 @@ class CoverageProbe:
         self.max_points = max_points
         self.records: dict[str, list[float]] = {"step": [], "classes_present": [], "confident_fraction": []}
         self.histogram: list[float] | None = None
+        self.recognizable_at: tuple[int, float] | None = None
         self._last = (0, 0.0)        # (step, training seconds) of the last probe: the first one comes one interval in
         self.z = self.y = None
         if self.refusal is None and trainer is not None:
@@ -83,6 +88,8 @@ class CoverageProbe:
         self._last = (trainer.step_count, trainer.seconds)
         with lock:
             self._record(trainer.step_count, verdict)
+            if self.recognizable_at is None and recognizable(verdict):
+                self.recognizable_at = (trainer.step_count, trainer.seconds)
         return True
 
     def _record(self, step: int, verdict: dict) -> None:
@@ -96,4 +103,12 @@ class CoverageProbe:
         """A copy for the snapshot; None for a run the judge cannot read or before the first probe."""
         if self.histogram is None:
             return None
-        return {**{k: list(v) for k, v in self.records.items()}, "histogram": list(self.histogram)}
+        return {**{k: list(v) for k, v in self.records.items()}, "histogram": list(self.histogram),
+                "recognizable_at": self.recognizable_at}
+
+
+def recognizable(verdict: dict) -> bool:
+    """`ganplay.evaluate.is_recognizable`'s bar applied to a probe's verdict."""
+    return (verdict["confident_fraction"] >= MIN_CONFIDENT_FRACTION
+            and verdict["classes_present"] >= MIN_CLASSES_PRESENT
+            and max(verdict["histogram"]) <= MAX_CLASS_FRACTION)

@@ -7,6 +7,8 @@ page offers MNIST's download instead; missing datasets are offered in the sideba
 """
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from ganplay.live import ENDED, RUNNING
@@ -91,6 +93,8 @@ if run is None:
 
 
 PICTURES_S, COVERAGE_S = 1.0, 2.5          # refresh periods while training (the tiles: 0.5 s)
+# What the live panel draws: all of it, unless bench/page_overhead.py --where leaves parts out to measure their cost
+PANELS = set(os.environ.get("GANPLAY_TRAINING_PANELS", "diagnosis,pictures,charts,coverage").split(","))
 stepping = control.stepping(run)             # a Step click returned before its step landed: poll until it does
 settling = state == "paused" and not run.snapshot(with_history=False).idle   # until the pause's last picture
 
@@ -110,7 +114,8 @@ def live_panel() -> None:
     if snap.state != state or (stepping and not snap.steps_pending) or (settling and snap.idle):
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     training_panels.tiles(snap, r.trainer)
-    training_panels.diagnosis(snap)          # above the fold: what is going wrong comes before the pictures
+    if "diagnosis" in PANELS:
+        training_panels.diagnosis(snap)      # above the fold: what is going wrong comes before the pictures
 
 
 @st.fragment(run_every=PICTURES_S if running else None)
@@ -122,9 +127,11 @@ def pictures_and_charts() -> None:
     snap = r.snapshot()
     left, right = st.columns([6, 5])
     with left:
-        training_panels.pictures(r, snap, scrub=not running)
+        if "pictures" in PANELS:
+            training_panels.pictures(r, snap, scrub=not running)
     with right:
-        training_panels.charts(snap)
+        if "charts" in PANELS:
+            training_panels.charts(snap)
 
 
 @st.fragment(run_every=COVERAGE_S if running else None)
@@ -134,7 +141,8 @@ def coverage_and_downloads() -> None:
     if r is None:
         return
     snap = r.snapshot(with_history=not running)
-    training_panels.coverage(snap)
+    if "coverage" in PANELS:
+        training_panels.coverage(snap)
     if not running and snap.step > 0:
         training_panels.downloads(r, snap)
 
