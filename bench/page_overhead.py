@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import statistics
 import subprocess
@@ -34,7 +35,7 @@ import time
 
 import bench  # noqa: F401  (OpenMP policy before torch)
 from bench import machine_line
-from bench.toy_page import ROOT, Server, _chromium_cpu, _cpu_seconds, chromium_and_server
+from bench.toy_page import ARGS, CHROMIUM, ROOT, Server, _chromium_cpu, _cpu_seconds, chromium_and_server
 
 
 def bare(name: str, seconds: float) -> float:
@@ -89,18 +90,30 @@ PANELS = ("diagnosis", "pictures", "charts", "coverage")
 
 
 def where(seconds: float) -> None:
-    """One page round with every panel, then one without each panel, then tiles alone; a bare round first."""
-    import os
+    """A bare round, then one page round with every panel, one without each panel, and tiles alone, bare again."""
+    from playwright.sync_api import sync_playwright
+
     print(f"bare CLI            {bare('lecture', seconds):7.1f} steps/s")
-    for left_out in (None, *PANELS, "all"):
-        shown = [p for p in PANELS if left_out not in (p, "all")]
-        os.environ["GANPLAY_TRAINING_PANELS"] = ",".join(shown) or "none"
-        with chromium_and_server() as (browser, server):
-            r = with_page(browser, server, "lecture", seconds)
-        label = "every panel" if left_out is None else ("tiles only" if left_out == "all" else f"no {left_out}")
-        print(f"page, {label:<14} {r['rate']:7.1f} steps/s   refreshes {r['refreshes']:.1f}/s   "
-              f"CPU server {r['server_cpu']:.2f}, Chromium {r['chromium_cpu']:.2f}", flush=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)    # one browser, a server per variant
+        for left_out in (None, *PANELS, "all"):
+            shown = [name for name in PANELS if left_out not in (name, "all")]
+            os.environ["GANPLAY_TRAINING_PANELS"] = ",".join(shown) or "none"
+            server = Server()
+            try:
+                r = with_page(browser, server, "lecture", seconds)
+            finally:
+                server.close()
+            _where_row(left_out, r)
+        browser.close()
     os.environ.pop("GANPLAY_TRAINING_PANELS")
+    print(f"bare CLI            {bare('lecture', seconds):7.1f} steps/s")
+
+
+def _where_row(left_out, r: dict) -> None:
+    label = "every panel" if left_out is None else ("tiles only" if left_out == "all" else f"no {left_out}")
+    print(f"page, {label:<14} {r['rate']:7.1f} steps/s   refreshes {r['refreshes']:.1f}/s   "
+          f"CPU server {r['server_cpu']:.2f}, Chromium {r['chromium_cpu']:.2f}", flush=True)
 
 
 def page_digits(browser, server: Server, seed: int, limit: float) -> tuple[float | None, float | None]:
