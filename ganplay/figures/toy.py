@@ -15,7 +15,6 @@ rendering. No streamlit here.
 from __future__ import annotations
 
 import base64
-import copy
 import io
 
 import numpy as np

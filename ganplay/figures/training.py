@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ganplay.figures.theory import COLORS
-from ganplay.figures.vega import (_datasets, _named, _q, _top, _y_axis, history_chart,
-                                  running_mean)  # noqa: F401  (running_mean: imported from here too)
+from ganplay.figures.vega import _named, _q, _top, _y_axis, history_chart
+from ganplay.figures.vega import running_mean  # noqa: F401  (older callers import it from here)
 
 EMA_SPAN = 20          # the D(x) / D(G(z)) tiles: an EMA over about this many recorded steps
 HEIGHT = 300           # two charts beside the grid at 1280x720
