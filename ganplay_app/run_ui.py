@@ -53,7 +53,7 @@ def session_token() -> str:
             cookie = st.context.cookies.get(OWNER_COOKIE)
         except Exception:             # no browser behind this session (AppTest, a bare script run)
             cookie = None
-        ss.owner_token = cookie if cookie and _TOKEN.fullmatch(cookie) else secrets.token_urlsafe(24)
+        ss.owner_token = cookie if isinstance(cookie, str) and _TOKEN.fullmatch(cookie) else secrets.token_urlsafe(24)
     return ss.owner_token
 
 
@@ -65,7 +65,7 @@ def remember_owner_ui() -> None:
         known = st.context.cookies.get(OWNER_COOKIE)
     except Exception:
         return
-    if known != token:
+    if isinstance(known, str | None) and known != token:
         with st.container(key="ganplay_owner_cookie"):     # hidden by CSS (presenter.BASE_CSS)
             st.html(f"<script>document.cookie = '{OWNER_COOKIE}={html.escape(token)}; path=/; max-age=86400; "
                     "SameSite=Strict';</script>", unsafe_allow_javascript=True)

@@ -77,9 +77,9 @@ def number(lo: float, hi: float, integer: bool = False) -> Callable[[str], float
     return parse
 
 
-def choice(options: Iterable, what: str = "value") -> Callable[[str], Any]:
-    """One of `options`, named in the URL by str(option) (a mapping: URL name -> value)."""
-    table = dict(options) if isinstance(options, Mapping) else {str(o): o for o in options}
+def choice(options: Iterable, what: str = "value", name: Callable[[Any], str] = str) -> Callable[[str], Any]:
+    """One of `options`, named in the URL by name(option) (a mapping: URL name -> value)."""
+    table = dict(options) if isinstance(options, Mapping) else {name(o): o for o in options}
 
     def parse(text: str) -> Any:
         if text not in table:
