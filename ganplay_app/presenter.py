@@ -6,8 +6,8 @@ top bar), keeps it in the URL as `present=1` (a bookmark opens in presenter mode
 Page scripts ask `active()` when they draw something differently for a room (a bigger plane, fewer captions).
 
 What the CSS does while active: hides the sidebar (the recipe) and every expander (settings, formulas,
-downloads), lets the page use the full width, and enlarges the metric tiles' numbers and labels, the captions
-and the Toy lab's planes.
+downloads), lets the page use the full width, and enlarges the metric tiles' numbers and labels and the
+captions. (Charts keep the pixel sizes their panels give them: a bigger plane needs the panel's parameter.)
 """
 from __future__ import annotations
 
@@ -20,15 +20,16 @@ PARAMS = [Param("present", KEY, boolean, flag, False)]
 METRIC_VALUE_SIZE = "3.4rem"         # the theme's metric value is 2.1rem
 
 # Always: the toggle sits in the top bar, right of the page links; the owner-cookie holder takes no room.
+# (their wrappers, so the page's flex gap does not count them).
 BASE_CSS = """
-.st-key-ganplay_presenter { position: fixed; top: 0.85rem; right: 4rem; z-index: 1000002; width: auto; }
+div:has(> .st-key-ganplay_presenter) { position: fixed; top: 0.85rem; right: 10rem; z-index: 1000002; width: auto; }
 .st-key-ganplay_presenter label p { font-size: 0.95rem; }
-.st-key-ganplay_owner_cookie { display: none; }
+div:has(> .st-key-ganplay_owner_cookie) { display: none; }
 """
 
 PRESENT_CSS = f"""
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
-[data-testid="stExpander"] {{ display: none !important; }}
+[data-testid="stLayoutWrapper"]:has(> [data-testid="stExpander"]), [data-testid="stExpander"] {{ display: none !important; }}
 [data-testid="stMainBlockContainer"] {{ max-width: 100% !important; padding: 4.2rem 1.5rem 1rem 1.5rem !important; }}
 [data-testid="stMain"] h1 {{ font-size: 1.9rem !important; padding: 0 0 0.3rem 0 !important; }}
 [data-testid="stMetricValue"] {{ font-size: {METRIC_VALUE_SIZE} !important; line-height: 1.15 !important; }}
@@ -36,7 +37,6 @@ PRESENT_CSS = f"""
 [data-testid="stMetricLabel"] p {{ font-size: 1.3rem !important; font-weight: 600 !important; }}
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {{ font-size: 1.05rem !important; }}
 [data-testid="stImage"] img {{ image-rendering: pixelated; }}
-.st-key-lane0_plane, .st-key-lane0_line, .st-key-lane0_d {{ zoom: 1.3; }}
 """
 
 

@@ -181,8 +181,8 @@ class RunControl:
 
 def watch_note_ui(run: TrainingRun, control: RunControl) -> None:
     """What a watcher sees in place of the run's buttons: whose run this is, and a way to a run of their own."""
-    note, button = st.columns([4, 1.3], vertical_alignment="center")
-    note.info(f"Watching **{run.config.name}** run `{run.id}` (read-only) — started by another session. "
-              "It follows the run live; only the session that started it can pause, step, stop or reset it.", icon=":material/visibility:")
-    button.button("Start my own run from this recipe", on_click=control.start_own, type="primary",
-                  icon=":material/play_arrow:", width="stretch", key=f"{control.key}_start_own")
+    st.info(f"Watching **{run.config.name}** run `{run.id}` (read-only) — started by another session. "
+            "It follows the run live; only the session that started it can pause, step, stop or reset it.",
+            icon=":material/visibility:")
+    st.button("Start my own run from this recipe", on_click=control.start_own, type="primary",
+              icon=":material/play_arrow:", key=f"{control.key}_start_own")
