@@ -11,6 +11,8 @@ default), and calls two functions:
 
 `restore` applies the URL when a session first opens the page, and again whenever the URL holds values this
 session did not write (a link followed inside the app, e.g. Theory → Toy lab). URL values win over defaults.
+Coming back to a page (navigation empties the URL, and Streamlit forgets the widgets it stopped drawing), it
+re-applies what it last wrote, so the settings survive a visit to another page.
 A value that does not parse (`lr_g=abc`), is out of range (`lr_g=1e9`) or names nothing (`preset=foo`) is
 ignored: a toast and a caption say which parameter and why, and the next `store` drops it from the URL.
 
@@ -129,18 +131,22 @@ def _in_url(params: Sequence[Param]) -> dict[str, str]:
 
 def restore(page: str, params: Sequence[Param]) -> list[str]:
     """Put the URL's values into st.session_state when a link opened this page: the first time a session shows
-    it, or when the URL holds values this session did not write. Call before the widgets are drawn. Returns the
+    it, or when the URL holds values this session did not write (an empty URL: the values this session last
+    wrote for the page). Call before the widgets are drawn. Returns the
     problems (one sentence per ignored parameter), also shown as toasts."""
     ss = st.session_state
     seen = ss.get(_seen_key(page))
     current = _in_url(params)
-    if seen is not None and (not current or current == seen):
+    if seen is not None and current == seen:
         return []
+    # An empty URL on a page this session has shown: it navigated away and back, which empties the URL, and
+    # Streamlit dropped the state of the widgets it did not draw meanwhile; what it last wrote brings them back.
+    wanted = current or seen or {}
     problems = []
     for p in params:
-        if p.key not in current:
+        if p.key not in wanted:
             continue
-        text = current[p.key]
+        text = wanted[p.key]
         try:
             value = p.parse(text)
         except ValueError as err:
