@@ -11,7 +11,7 @@ import streamlit as st
 
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay_app import continue_ui, data_ui, folder_ui, resources, training_panels, urlstate
+from ganplay_app import continue_ui, data_ui, folder_ui, presenter, resources, training_panels, urlstate
 from ganplay_app.run_ui import RunControl, watch_note_ui
 from ganplay_app.training_ui import config_from_state, ensure_recipe, recipe_ui, show_run_recipe, url_params
 
@@ -71,7 +71,7 @@ if dataset_name == folder_ui.OWN and watching:
     st.caption("The watched run trains on the other session's own images.")
 elif dataset_name == folder_ui.OWN:
     folder_ui.own_images_ui(config.model.image_size, locked)
-else:
+elif not presenter.active():                # a room does not need the split's size above the fold
     st.caption(resources.dataset(dataset_name).describe())
 data_ui.download_failures_ui(status)
 loss = LOSSES[config.train.loss]

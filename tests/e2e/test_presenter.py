@@ -60,7 +60,8 @@ def test_presenter_mode_hides_the_controls_enlarges_the_numbers_and_stays_in_the
         bookmark.goto(page.url)
         wait_for_metric_size(bookmark, BIG_PX)
         assert look(bookmark) == presenting                                    # a bookmark opens presenting
-        shot(bookmark, "presenter_toy_lab_running")
+        shot(bookmark, "presenter_toy_lab_watching")                           # (another browser: read-only)
+        shot(page, "presenter_toy_lab_running")
 
         page.locator(".st-key-present label").click()                          # and back
         page.wait_for_url(lambda url: "present=1" not in url, timeout=60_000)
