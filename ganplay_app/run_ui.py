@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -51,7 +51,7 @@ def session_token() -> str:
     if "owner_token" not in ss:
         try:
             cookie = st.context.cookies.get(OWNER_COOKIE)
-        except Exception:             # no browser behind this session (AppTest, a bare script run)
+        except Exception:  # noqa: BLE001  no browser behind this session (AppTest, a bare script run)
             cookie = None
         ss.owner_token = cookie if isinstance(cookie, str) and _TOKEN.fullmatch(cookie) else secrets.token_urlsafe(24)
     return ss.owner_token
@@ -63,7 +63,7 @@ def remember_owner_ui() -> None:
     token = session_token()
     try:
         known = st.context.cookies.get(OWNER_COOKIE)
-    except Exception:
+    except Exception:  # noqa: BLE001  no browser behind this session
         return
     if isinstance(known, str | None) and known != token:
         with st.container(key="ganplay_owner_cookie"):     # hidden by CSS (presenter.BASE_CSS)

@@ -17,10 +17,10 @@ import streamlit as st
 
 from ganplay.config import RunConfig
 from ganplay.losses import LOSSES
+from ganplay.models.mlp import ACTIVATIONS
 from ganplay.presets import PRESETS, TOY_PRESET_NAMES, preset
 from ganplay.theory import Gaussian, Mixture
 from ganplay.toy import TOYS, ToyDataError, from_points, from_theory, parse_csv
-from ganplay.models.mlp import ACTIVATIONS
 from ganplay.toy.presets import point_model
 from ganplay.trainer import OPTIMIZERS
 from ganplay_app.urlstate import Param, choice, listed, number, real, several, whole
@@ -77,7 +77,7 @@ def state_from_config(cfg: RunConfig, name: str) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _preset_state(name: str) -> dict:
     return state_from_config(preset(name), name)
 

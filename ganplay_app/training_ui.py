@@ -47,7 +47,7 @@ def state_from_config(cfg: RunConfig, preset_name: str) -> dict:
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _preset_state(name: str) -> dict:
     return state_from_config(preset(name), name)
 

@@ -23,10 +23,12 @@ plus the settings changed from it. Values are compared in their URL form, so 2e-
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import streamlit as st
+
 
 @dataclass(frozen=True)
 class Param:

@@ -42,7 +42,7 @@ control = RunControl(registry, key="toy_run_id", create=new_run, error_key="toy_
 run, watching = control.attach()            # another session's run, from a shared link, is only watched
 if watching:
     toy_ui.show_run_recipe(run)
-    current_run = lambda: registry.get(run.id)     # noqa: E731  the panels follow the watched run
+    current_run = lambda: registry.get(run.id)     # the panels follow the watched run
 else:
     current_run = control.current
 

@@ -43,7 +43,7 @@ control = RunControl(registry, key="run_id", create=new_run, error_key="train_er
 run, watching = control.attach()            # another session's run, from a shared link, is only watched
 if watching:
     show_run_recipe(run)
-    current_run = lambda: registry.get(run.id)     # noqa: E731  the panel follows the watched run
+    current_run = lambda: registry.get(run.id)     # the panel follows the watched run
 else:
     current_run = control.current
 

@@ -53,7 +53,7 @@ def test_a_shared_link_watches_live_and_only_its_owner_controls_it(browser, serv
         run_id = re.search(r"run=([0-9a-f]{12})", link).group(1)
 
         watcher = new_app_page(browser, server, link.split("/", 3)[3], VIEW, contexts)   # another browser
-        watcher.get_by_text(f"(read-only) — started by another session").wait_for(timeout=60_000)
+        watcher.get_by_text("(read-only) — started by another session").wait_for(timeout=60_000)
         assert run_id in watcher.get_by_test_id("stAlertContentInfo").first.inner_text()
         for label in controls:
             assert main_button(watcher, label).count() == 0, label
