@@ -186,3 +186,20 @@ def test_toy_hostile_values_are_ignored_with_a_message(opened, param, value, rea
     assert len(said) == 1 and f"`{param}={value}` ignored" in said[0] and reason in said[0], said
     assert at.session_state["toy_loss"] == "hinge"
     assert param not in url(at)
+
+
+# -- presenter mode -----------------------------------------------------------------------------------------------
+def test_presenter_mode_is_read_from_and_written_to_the_url(opened):
+    app = str(PAGES.parents[1] / "streamlit_app.py")
+    at = opened(app, {"present": "1"})                  # a bookmark opens presenting
+    assert at.toggle(key="present").value is True and at.session_state["present"] is True
+    css = " ".join(h.proto.body for h in at.get("html"))
+    assert '[data-testid="stSidebar"]' in css and "3.4rem" in css
+    at.toggle(key="present").set_value(False).run()
+    assert "present" not in url(at)
+    assert '[data-testid="stSidebar"]' not in " ".join(h.proto.body for h in at.get("html"))
+    at.toggle(key="present").set_value(True).run()
+    assert url(at) == {"present": "1"}
+    bad = opened(app, {"present": "yes please"})
+    assert bad.session_state["present"] is False and "present" not in url(bad)
+    assert any("`present=yes please` ignored: must be 1 or 0" in m for m in messages(bad))

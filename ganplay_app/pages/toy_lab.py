@@ -80,6 +80,8 @@ elif choice == toy_ui.THEORY:
 else:
     with st.expander("Your own data", expanded=run is None):
         toy = toy_ui.drawing_ui(locked) if choice == toy_ui.DRAWN else toy_ui.upload_ui(locked)
+if toy is None and run is not None:
+    toy = run.lanes[0].dataset              # e.g. a run started from a watched run's drawing: its own copy
 if toy is None:
     st.stop()
 ss.toy_data = toy
