@@ -22,7 +22,7 @@ METRIC_VALUE_SIZE = "3.4rem"         # the theme's metric value is 2.1rem
 # Always: the toggle sits in the top bar, right of the page links; the owner-cookie holder takes no room.
 # (their wrappers, so the page's flex gap does not count them).
 BASE_CSS = """
-div:has(> .st-key-ganplay_presenter) { position: fixed; top: 0.85rem; right: 10rem; z-index: 1000002; width: auto; }
+div:has(> .st-key-ganplay_presenter) { position: fixed; top: 0.85rem; right: 9.5rem; z-index: 1000002; width: auto; }
 .st-key-ganplay_presenter label p { font-size: 0.95rem; }
 div:has(> .st-key-ganplay_owner_cookie) { display: none; }
 """
@@ -49,7 +49,8 @@ def setup() -> None:
     """The toggle, its URL parameter and the CSS; call from streamlit_app.py before the page runs."""
     restore("app", PARAMS)
     with st.container(key="ganplay_presenter"):
-        st.toggle("Presenter mode", key=KEY, help="Fold the controls away and enlarge the pictures and numbers "
-                  "for a room. Kept in the URL (present=1), so a bookmark opens this way.")
+        st.toggle(":material/co_present: Presenter", key=KEY,
+                  help="Presenter mode: fold the controls away and enlarge the pictures and numbers for a room. "
+                       "Kept in the URL (present=1), so a bookmark opens this way.")
     store("app", PARAMS)
     st.html(f"<style>{BASE_CSS}{PRESENT_CSS if active() else ''}</style>")
