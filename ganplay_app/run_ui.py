@@ -107,7 +107,7 @@ class RunControl:
                 return linked, False
             if linked is not None:
                 return linked, True
-            st.caption(f":material/link_off: The run `{html.escape(linked_id[:24])}` in the link is not on this "
+            st.caption(f":material/link_off: The run `{linked_id[:24].replace('`', '')}` in the link is not on this "
                        "server any more (it ended and was forgotten, or the link is wrong).")
             del q[RUN_PARAM]
         if own is not None:
