@@ -1,12 +1,15 @@
 """Widgets of the Toy lab. Each `*_ui()` draws widgets and returns plain values (a toy distribution, a recipe).
 
 The recipe widgets keep their values in st.session_state under "toy_*" keys; choosing a preset writes that
-preset's values into those keys, so everything stays editable afterwards. The data choice and the preset are
-bound to the URL. The Theory page links here with `?data=theory&mu=..&sd=..&w=..` (its current p_data).
+preset's values into those keys, so everything stays editable afterwards. `url_params()` lists the data choice
+and the recipe for the URL (ganplay_app.urlstate): `recipe` (the preset) plus every setting changed from it,
+e.g. `?data=moons&recipe=toy-ring&loss=hinge&lr_g=0.001`. The Theory page links here with
+`?data=theory&recipe=toy-1d&mu=..&sd=..&w=..` (its current p_data).
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import plotly.graph_objects as go
@@ -14,12 +17,13 @@ import streamlit as st
 
 from ganplay.config import RunConfig
 from ganplay.losses import LOSSES
+from ganplay.models.mlp import ACTIVATIONS
 from ganplay.presets import PRESETS, TOY_PRESET_NAMES, preset
 from ganplay.theory import Gaussian, Mixture
 from ganplay.toy import TOYS, ToyDataError, from_points, from_theory, parse_csv
-from ganplay.models.mlp import ACTIVATIONS
 from ganplay.toy.presets import point_model
 from ganplay.trainer import OPTIMIZERS
+from ganplay_app.urlstate import Param, choice, listed, number, real, several, whole
 
 DRAWN, UPLOADED, THEORY = "drawn", "uploaded", "theory"
 BATCH_SIZES = [16, 32, 64, 128, 150, 256, 384, 512, 1024]
@@ -60,17 +64,90 @@ def theory_distribution() -> Mixture | None:
         return None
 
 
-def load_preset_into_state(name: str) -> None:
-    cfg = preset(name)
+def state_from_config(cfg: RunConfig, name: str) -> dict:
+    """The recipe widgets' values (by session-state key) that show a point model's `cfg` (preset `name`)."""
     t, m = cfg.train, cfg.model
-    st.session_state.update({
+    return {
         "toy_preset": name, "toy_loss": t.loss, "toy_g_depth": len(m.generator.hidden),
         "toy_g_width": m.generator.hidden[0], "toy_d_depth": len(m.discriminator.hidden),
         "toy_d_width": m.discriminator.hidden[0], "toy_act": m.generator.activation, "toy_latent": m.latent_dim,
         "toy_prior": m.prior, "toy_opt_g": t.optimizer, "toy_opt_d": t.optimizer_d or t.optimizer,
         "toy_lr_g": t.lr_g, "toy_lr_d": t.lr_d, "toy_d_steps": t.d_steps, "toy_g_steps": t.g_steps,
         "toy_batch": t.batch_size, "toy_real_label": t.real_label, "toy_seed": t.seed, "toy_g_ema": t.g_ema,
-    })
+    }
+
+
+@functools.cache
+def _preset_state(name: str) -> dict:
+    return state_from_config(preset(name), name)
+
+
+def load_preset_into_state(name: str) -> None:
+    st.session_state.update(_preset_state(name))
+
+
+def ensure_recipe() -> None:
+    """The first time a session shows the page: the default recipe in the widgets."""
+    if "toy_preset" not in st.session_state:
+        load_preset_into_state("toy-ring")
+
+
+def data_options() -> list[str]:
+    """The Data menu's choices: the registry, the user's own, and the Theory page's p_data if the URL has it."""
+    return list(TOYS) + [DRAWN, UPLOADED] + ([THEORY] if theory_distribution() is not None else [])
+
+
+def _preset_value(key: str):
+    return lambda ss: _preset_state(ss["toy_preset"])[key]
+
+
+def url_params(options: list[str]) -> list[Param]:
+    """The data choice and the recipe as URL parameters: `recipe` (the preset) first, since it loads all its
+    values, then each setting the URL names only when it differs from the preset's value."""
+    def data(text: str) -> str:
+        if text == THEORY and THEORY not in options:
+            raise ValueError("the Theory page's p_data needs mu, sd and w in the URL too")
+        return choice(options, "data")(text)
+
+    by_preset = [
+        ("loss", "toy_loss", choice(list(LOSSES), "loss"), str),
+        ("lr_g", "toy_lr_g", number(1e-6, 10.0), real), ("lr_d", "toy_lr_d", number(1e-6, 10.0), real),
+        ("d_steps", "toy_d_steps", number(1, 10, integer=True), whole),
+        ("g_steps", "toy_g_steps", number(1, 10, integer=True), whole),
+        ("g_layers", "toy_g_depth", number(1, 6, integer=True), whole),
+        ("g_width", "toy_g_width", number(2, 512, integer=True), whole),
+        ("d_layers", "toy_d_depth", number(1, 6, integer=True), whole),
+        ("d_width", "toy_d_width", number(2, 512, integer=True), whole),
+        ("act", "toy_act", choice(list(ACTIVATIONS), "activation"), str),
+        ("latent", "toy_latent", number(1, 16, integer=True), whole),
+        ("prior", "toy_prior", choice(["normal", "uniform"], "prior"), str),
+        ("batch", "toy_batch", choice(BATCH_SIZES, "batch size"), whole),
+        ("opt_g", "toy_opt_g", choice(list(OPTIMIZERS), "optimiser"), str),
+        ("opt_d", "toy_opt_d", choice(list(OPTIMIZERS), "optimiser"), str),
+        ("real_label", "toy_real_label", number(0.5, 1.0), real),
+        ("seed", "toy_seed", number(0, 2**31 - 1, integer=True), whole),
+        ("g_ema", "toy_g_ema", choice(EMA_DECAYS, "decay", name=real), real),
+    ]
+    return [
+        Param("data", "toy_data_choice", data, default="ring8"),
+        Param("recipe", "toy_preset", choice(list(TOY_PRESET_NAMES), "recipe"), default="toy-ring",
+              apply=load_preset_into_state),
+        *(Param(key, state, parse, fmt, _preset_value(state)) for key, state, parse, fmt in by_preset),
+        Param("compare", "toy_compare", several(list(LOSSES), "loss", most=3), listed, []),
+    ]
+
+
+def show_run_recipe(run) -> None:
+    """Show a watched run's data and recipe in the (disabled) widgets, with the learning rates and steps in use
+    now. Call before the widgets are drawn."""
+    trainer = run.lanes[0].trainer
+    cfg = trainer.config if trainer is not None else run.config
+    name = cfg.name.split(" · ")[0]
+    ss = st.session_state
+    ss.update(state_from_config(cfg, name if name in TOY_PRESET_NAMES else ss.get("toy_preset", "toy-ring")))
+    ss.toy_compare = [lane.config.train.loss for lane in run.lanes[1:]]
+    if run.lanes[0].dataset.name in data_options():
+        ss.toy_data_choice = run.lanes[0].dataset.name
 
 
 def _on_preset_change() -> None:
@@ -79,31 +156,32 @@ def _on_preset_change() -> None:
 
 def data_ui(locked: bool) -> str:
     """The data menu: the registry, the user's drawing or CSV, the Theory page's p_data. Returns the choice."""
-    options = list(TOYS) + [DRAWN, UPLOADED]
-    if theory_distribution() is not None:
-        options.append(THEORY)
+    options = data_options()
     ss = st.session_state
-    if ss.get("toy_data_choice") not in options:   # first draw: the URL's choice, else the Theory page's, else ring8
-        wanted = st.query_params.get("data")
-        ss.toy_data_choice = wanted if wanted in options else (THEORY if THEORY in options else "ring8")
-    # The URL holds the registry name (a bound selectbox would write its label there): set here, read above.
+    if ss.get("toy_data_choice") not in options:   # not set from the URL: the Theory page's p_data, else ring8
+        ss.toy_data_choice = THEORY if THEORY in options else "ring8"
     choice = st.selectbox("Data", options, format_func=data_label, key="toy_data_choice", disabled=locked)
-    st.query_params["data"] = choice
     if choice in TOYS:
         st.caption(f"{TOYS[choice].summary} *Source: {TOYS[choice].source}.*")
     return choice
 
 
-def recipe_ui(locked: bool, on_live_change) -> tuple[RunConfig, list[str]]:
+def watched_data_ui(toy) -> None:
+    """The data of a watched run, shown (not chosen)."""
+    st.selectbox("Data", [toy.title], disabled=True, key="toy_watched_data")
+    st.caption(toy.summary)
+
+
+def recipe_ui(locked: bool, on_live_change, read_only: bool = False) -> tuple[RunConfig, list[str]]:
     """Preset, losses side by side and every hyperparameter. Returns (config, extra losses to compare).
 
     `locked`: a run exists, so only the live settings (learning rates, D and G steps) stay enabled.
+    `read_only`: another session's run is shown, so every widget is disabled.
     """
-    if "toy_preset" not in st.session_state:
-        load_preset_into_state(st.query_params.get("recipe", "toy-ring")
-                               if st.query_params.get("recipe") in TOY_PRESET_NAMES else "toy-ring")
+    ensure_recipe()
     ss = st.session_state
-    st.query_params["recipe"] = ss.toy_preset
+    live, locked = read_only, locked or read_only
+    ss.toy_compare = [n for n in ss.get("toy_compare", []) if n != ss.toy_loss]   # the menu leaves the loss out
     st.selectbox("Recipe", list(TOY_PRESET_NAMES), key="toy_preset", on_change=_on_preset_change,
                  disabled=locked, help="Toy recipes; toy-ring and toy-grid are the benchmark ones (bench/).")
     st.caption(PRESETS[ss.toy_preset].description)
@@ -114,11 +192,11 @@ def recipe_ui(locked: bool, on_live_change) -> tuple[RunConfig, list[str]]:
         help="The same data, seed and settings under other losses, trained step for step on one worker.")
     c1, c2 = st.columns(2)
     c1.number_input("G learning rate", 1e-6, 10.0, format="%.1e", step=1e-4, key="toy_lr_g",
-                    on_change=on_live_change)
+                    on_change=on_live_change, disabled=live)
     c2.number_input("D learning rate", 1e-6, 10.0, format="%.1e", step=1e-4, key="toy_lr_d",
-                    on_change=on_live_change)
-    c1.number_input("D steps / iteration", 1, 10, key="toy_d_steps", on_change=on_live_change)
-    c2.number_input("G steps / iteration", 1, 10, key="toy_g_steps", on_change=on_live_change)
+                    on_change=on_live_change, disabled=live)
+    c1.number_input("D steps / iteration", 1, 10, key="toy_d_steps", on_change=on_live_change, disabled=live)
+    c2.number_input("G steps / iteration", 1, 10, key="toy_g_steps", on_change=on_live_change, disabled=live)
     with st.expander("Networks, optimisers, batch, seed"):
         n1, n2 = st.columns(2)
         n1.number_input("G hidden layers", 1, 6, key="toy_g_depth", disabled=locked)

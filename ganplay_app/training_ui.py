@@ -3,11 +3,13 @@ only call into ganplay.trainer asks which precision "auto" resolves to on the de
 (`LIVE_DEVICE`), for its menu label.
 
 The recipe widgets keep their values in st.session_state under "tr_*" keys. Choosing a preset writes that
-preset's values into those keys, so everything stays editable afterwards.
+preset's values into those keys, so everything stays editable afterwards. `url_params()` lists them for the
+URL (ganplay_app.urlstate): the preset plus every setting changed from it, e.g. `?preset=lecture&lr_g=0.001`.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import streamlit as st
 
@@ -15,6 +17,7 @@ from ganplay.config import PRECISIONS, RunConfig
 from ganplay.losses import LOSSES
 from ganplay.presets import IMAGE_PRESETS, preset, preset_help, preset_summary, preset_title
 from ganplay.trainer import LIVE_DEVICE, resolve_precision
+from ganplay_app.urlstate import Param, boolean, choice, flag, number, real, whole
 
 BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 # Changing the architecture family swaps in the nets of a reference preset (latent size stays the user's).
@@ -30,33 +33,96 @@ def load_preset_into_state(name: str) -> None:
     load_config_into_state(preset(name), name)
 
 
-def load_config_into_state(cfg: RunConfig, preset_name: str) -> None:
-    """Show `cfg` in the recipe widgets (a preset's, or a continued checkpoint's recipe)."""
+def state_from_config(cfg: RunConfig, preset_name: str) -> dict:
+    """The recipe widgets' values (by session-state key) that show `cfg`."""
     t, m = cfg.train, cfg.model
-    st.session_state.update({
+    return {
         "tr_preset": preset_name, "tr_loss": t.loss, "tr_family": family_of(cfg),
         "tr_lr_g": t.lr_g, "tr_lr_d": t.lr_d, "tr_b1_g": t.betas_g[0], "tr_b2_g": t.betas_g[1],
-        "tr_b1_d": t.betas_d[0], "tr_b2_d": t.betas_d[1], "tr_batch": t.batch_size, "tr_latent": m.latent_dim,
+        "tr_b1_d": t.betas_d[0], "tr_b2_d": t.betas_d[1], "tr_latent": m.latent_dim,
+        # the slider offers powers of two; keep its value valid
+        "tr_batch": min(BATCH_SIZES, key=lambda b: abs(b - t.batch_size)),
         "tr_prior": m.prior, "tr_real_label": t.real_label, "tr_d_steps": t.d_steps, "tr_seed": t.seed,
         "tr_precision": t.precision, "tr_reuse_fake": t.reuse_fake,
-    })
-    if t.batch_size not in BATCH_SIZES:      # the slider offers powers of two; keep its value valid
-        st.session_state.tr_batch = min(BATCH_SIZES, key=lambda b: abs(b - t.batch_size))
+    }
+
+
+@functools.cache
+def _preset_state(name: str) -> dict:
+    return state_from_config(preset(name), name)
+
+
+def load_config_into_state(cfg: RunConfig, preset_name: str) -> None:
+    """Show `cfg` in the recipe widgets (a preset's, or a continued checkpoint's recipe)."""
+    st.session_state.update(state_from_config(cfg, preset_name))
+
+
+def show_run_recipe(run) -> None:
+    """Show a watched run's recipe in the (disabled) widgets, with the values in use now: learning rates and
+    D steps may have changed since it started. Call before the widgets are drawn."""
+    trainer = run.trainer
+    cfg = trainer.config if trainer is not None else run.config
+    name = cfg.name if cfg.name in IMAGE_PRESETS else st.session_state.get("tr_preset", "lecture")
+    load_config_into_state(cfg, name)
+    st.session_state.tr_dataset = cfg.train.dataset
+    st.session_state.tr_steps = run.max_steps or 0
+
+
+def _preset_value(key: str):
+    return lambda ss: _preset_state(ss["tr_preset"])[key]
+
+
+def url_params(datasets: list[str]) -> list[Param]:
+    """The recipe as URL parameters: the preset first (it loads all its values), then each setting that the
+    URL names only when it differs from the preset's value. `datasets`: the Dataset menu's choices."""
+    families = {"dcgan": "DCGAN (convolutional)", "mlp": "MLP (fully connected)"}
+    family_names = {v: k for k, v in families.items()}
+    by_preset = [
+        ("loss", "tr_loss", choice(list(LOSSES), "loss"), str),
+        ("arch", "tr_family", choice(families, "architecture"), family_names.get),
+        ("lr_g", "tr_lr_g", number(1e-6, 100.0), real), ("lr_d", "tr_lr_d", number(1e-6, 100.0), real),
+        ("batch", "tr_batch", choice(BATCH_SIZES, "batch size"), whole),
+        ("d_steps", "tr_d_steps", number(1, 10, integer=True), whole),
+        ("latent", "tr_latent", number(1, 512, integer=True), whole),
+        ("prior", "tr_prior", choice(["normal", "uniform"], "prior"), str),
+        ("real_label", "tr_real_label", number(0.5, 1.0), real),
+        ("beta1_g", "tr_b1_g", number(0.0, 0.999), real), ("beta2_g", "tr_b2_g", number(0.0, 0.9999), real),
+        ("beta1_d", "tr_b1_d", number(0.0, 0.999), real), ("beta2_d", "tr_b2_d", number(0.0, 0.9999), real),
+        ("seed", "tr_seed", number(0, 2**31 - 1, integer=True), whole),
+        ("precision", "tr_precision", choice(list(PRECISIONS), "precision"), str),
+        ("reuse_fake", "tr_reuse_fake", boolean, flag),
+    ]
+    return [
+        Param("data", "tr_dataset", choice(datasets, "dataset"), default="mnist" if "mnist" in datasets
+              else datasets[0]),
+        Param("preset", "tr_preset", choice(list(IMAGE_PRESETS), "preset"), default="lecture",
+              apply=load_preset_into_state),
+        *(Param(key, state, parse, fmt, _preset_value(state)) for key, state, parse, fmt in by_preset),
+        Param("steps", "tr_steps", number(0, 1_000_000, integer=True), whole, 0),
+    ]
+
+
+def ensure_recipe() -> None:
+    """The first time a session shows the page: the default preset in the widgets."""
+    if "tr_preset" not in st.session_state:
+        load_preset_into_state("lecture")
 
 
 def _on_preset_change() -> None:
     load_preset_into_state(st.session_state["tr_preset"])
 
 
-def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, RunConfig, int]:
+def recipe_ui(datasets: list[str], locked: bool, on_live_change,
+              read_only: bool = False) -> tuple[str, RunConfig, int]:
     """Dataset, preset and every hyperparameter. Returns (dataset name, config, steps; 0 = until stopped).
 
     `locked`: a run is going, so only the live settings (learning rates, D steps) stay enabled and each change
-    calls on_live_change().
+    calls on_live_change(). `read_only`: another session's run is shown, so every widget is disabled.
     """
-    if "tr_preset" not in st.session_state:
-        load_preset_into_state("lecture")
+    ensure_recipe()
     ss = st.session_state
+    live = read_only            # the live settings: disabled only when the run is not this session's
+    locked = locked or read_only
     dataset = st.selectbox("Dataset", datasets, key="tr_dataset", disabled=locked,
                            format_func={"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
                                         "folder": "Your own images"}.get)
@@ -71,11 +137,11 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
 
     c1, c2 = st.columns(2)
     c1.number_input("G learning rate", min_value=1e-6, max_value=100.0, format="%.1e", step=1e-5, key="tr_lr_g",
-                    on_change=on_live_change)
+                    on_change=on_live_change, disabled=live)
     c2.number_input("D learning rate", min_value=1e-6, max_value=100.0, format="%.1e", step=1e-5, key="tr_lr_d",
-                    on_change=on_live_change)
+                    on_change=on_live_change, disabled=live)
     c1.select_slider("Batch size", BATCH_SIZES, key="tr_batch", disabled=locked)
-    c2.number_input("D steps per G step", 1, 10, key="tr_d_steps", on_change=on_live_change)
+    c2.number_input("D steps per G step", 1, 10, key="tr_d_steps", on_change=on_live_change, disabled=live)
     c1.number_input("Latent size", 1, 512, key="tr_latent", disabled=locked)
     c2.radio("Noise prior", ["normal", "uniform"], key="tr_prior", horizontal=True, disabled=locked,
              format_func={"normal": "N(0, I)", "uniform": "U[-1, 1)"}.get)
@@ -89,7 +155,8 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change) -> tuple[str, R
         b[3].number_input("β₂ D", 0.0, 0.9999, step=0.001, format="%.4f", key="tr_b2_d", disabled=locked)
         s1, s2 = st.columns(2)
         s1.number_input("Seed", 0, 2**31 - 1, key="tr_seed", disabled=locked)
-        steps = s2.number_input("Steps (0 = until you stop)", 0, 1_000_000, value=0, step=500, key="tr_steps",
+        ss.setdefault("tr_steps", 0)
+        steps = s2.number_input("Steps (0 = until you stop)", 0, 1_000_000, step=500, key="tr_steps",
                                 disabled=locked)
         st.radio("Precision", list(PRECISIONS), key="tr_precision", horizontal=True, disabled=locked,
                  format_func=lambda p: f"auto ({resolve_precision('auto', LIVE_DEVICE)})" if p == "auto" else p,

@@ -286,3 +286,31 @@ def test_real_and_fake_dots_share_one_legend(app):
                    and part["encoding"]["color"].get("legend", {}) is not None]
     assert len(dot_legends) >= 1
     assert not independent or len(dot_legends) == 1, f"{len(dot_legends)} legends of real and fake"
+
+
+# -- a run link is not a remote control ------------------------------------------------------------------------
+def test_a_shared_toy_run_link_only_watches_and_the_owner_keeps_control(app):
+    owner = app(data="moons")
+    owner.selectbox(key="toy_loss").set_value("least-squares").run()
+    click(owner, "Play")
+    run = the_run(owner)
+    assert run.wait_until(lambda s: s.step >= 3)
+    assert owner.query_params["run"] in (run.id, [run.id])
+    watcher = app(run=run.id)
+    controls = {"Play", "Resume", "Pause", "D step", "G step", "Iteration", "Reset", "Next phase"}
+    assert controls.isdisjoint(b.label for b in watcher.button)
+    assert not [t for t in watcher.toggle if t.key == "toy_slow"]
+    assert any(f"run `{run.id}` (read-only) — started by another session" in i.value for i in watcher.info)
+    assert watcher.selectbox(key="toy_loss").value == "least-squares" and watcher.selectbox(key="toy_loss").disabled
+    assert watcher.number_input(key="toy_lr_g").disabled
+    shown = int(tiles(watcher, "Iteration")[0].replace(",", ""))
+    assert run.wait_until(lambda s: s.lanes[0].view_step >= shown + 3)      # the tile shows the drawn step
+    watcher.run()
+    assert int(tiles(watcher, "Iteration")[0].replace(",", "")) >= shown + 3     # it follows the run
+    assert "toy_run_id" not in watcher.session_state and run.state == "running"
+    click(owner, "Pause")
+    assert run.state == "paused"
+    click(watcher, "Start my own run from this recipe")
+    mine = the_run(watcher)
+    assert mine.id != run.id and mine.config.train.loss == "least-squares" and mine.lanes[0].dataset.name == "moons"
+    assert run.state == "paused"                                   # the lecturer's run is untouched

@@ -131,6 +131,7 @@ def test_a_tab_returning_after_the_watchdog_freed_its_run_sees_its_last_state(ap
     last = run.snapshot()
     reloaded = AppTest.from_file(PAGE, default_timeout=60)
     reloaded.query_params["run"] = run.id        # a reloaded tab re-attaches through the URL
+    reloaded.session_state["owner_token"] = at.session_state["owner_token"]   # what its owner cookie restores
     for tab in (at, reloaded):
         tab.run()
         assert not tab.exception, tab.exception
@@ -375,3 +376,76 @@ def test_inside_d_and_g_shows_output_histograms_and_gradient_norms(app):
     assert len(edges) == 21 and edges[0] == 0.0 and edges[-1] == 1.0        # probabilities: fixed bins on [0, 1]
     assert abs(real.sum() - 1) < 1e-9 and abs(fake.sum() - 1) < 1e-9      # every sample of the batch binned
     assert len(snap.history["g_grad_norm"]) == len(snap.history["step"]) and min(snap.history["g_grad_norm"]) > 0
+
+
+# -- a run link is not a remote control ------------------------------------------------------------------------
+RUN_BUTTONS = {"Start", "Resume", "Pause", "Step once", "Stop", "Reset"}
+
+
+def open_link(run_id: str, owner_token: str | None = None) -> AppTest:
+    """A new session that opens a shared `?run=` link (with the owner's secret: the owner's reloaded tab)."""
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["run"] = run_id
+    if owner_token:
+        at.session_state["owner_token"] = owner_token
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_shared_run_link_only_watches_and_the_owner_keeps_control(app):
+    owner = app()
+    owner.number_input(key="tr_lr_d").set_value(0.0003).run()
+    button(owner, "Start").click().run()
+    rerun_when(owner, lambda s: s.step >= 2)
+    run = the_run(owner)
+    assert owner.query_params["run"] in (run.id, [run.id])           # the link the lecturer hands out
+
+    watcher = open_link(run.id)
+    assert RUN_BUTTONS.isdisjoint(b.label for b in watcher.button)   # no Start / Pause / Step / Stop / Reset
+    assert any(i.value.startswith(f"Watching **lecture** run `{run.id}` (read-only) — started by another session")
+               for i in watcher.info)
+    assert "run_id" not in watcher.session_state                     # nothing for a callback to act on
+    lr_d = watcher.number_input(key="tr_lr_d")
+    assert lr_d.disabled and lr_d.value == 0.0003                    # the run's recipe, not the defaults
+    assert all(w.disabled for w in watcher.number_input) and all(w.disabled for w in watcher.selectbox)
+
+    seen, shown = run.last_seen, steps_shown(watcher)
+    assert the_run(owner).wait_until(lambda s: s.step >= shown + 2)
+    watcher.run()
+    assert steps_shown(watcher) >= shown + 2                         # it follows the run live
+    assert run.last_seen > seen and run.alive                        # a watcher's poll keeps the run alive...
+    assert run.state == "running"                                    # ...and changes nothing else
+
+    owner.number_input(key="tr_lr_g").set_value(0.001).run()         # a live change by the owner
+    assert run.wait_until(lambda s: s.learning_rates[0] == 0.001)
+    watcher.run()
+    assert watcher.number_input(key="tr_lr_g").value == 0.001        # the watcher sees the rates in use now
+
+    button(owner, "Pause").click().run()                             # the owner still steers it
+    assert run.state == "paused"
+    reloaded = open_link(run.id, owner.session_state["owner_token"])  # the owner's reloaded tab
+    assert {"Resume", "Stop", "Reset"} <= {b.label for b in reloaded.button}
+    assert reloaded.session_state["run_id"] == run.id
+
+
+def test_a_watcher_starts_its_own_run_from_the_recipe(app):
+    owner = app()
+    owner.selectbox(key="tr_loss").set_value("hinge").run()
+    button(owner, "Step once").click().run()
+    run = the_run(owner)
+    watcher = open_link(run.id)
+    button(watcher, "Start my own run from this recipe").click().run()
+    assert not watcher.exception and not watcher.error
+    mine = the_run(watcher)
+    assert mine.id != run.id and mine.config.train.loss == "hinge" and mine.state == "running"
+    assert watcher.query_params["run"] in (mine.id, [mine.id])
+    assert {"Pause", "Stop", "Reset"} <= {b.label for b in watcher.button}
+    button(watcher, "Reset").click().run()                           # it controls its own run, not the other
+    assert run.alive and resources.run_registry().get(run.id) is run
+
+
+def test_a_link_to_an_unknown_run_says_so(app):
+    at = open_link("0123456789ab")
+    assert any("not on this server any more" in c.value for c in at.caption)
+    assert "run" not in at.query_params and button(at, "Start").disabled is False

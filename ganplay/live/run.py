@@ -7,6 +7,7 @@ wait_s=...)`, which the worker wakes, rather than sleeping and hoping it was lon
 """
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 import uuid
@@ -38,14 +39,18 @@ class TrainingRun(RunWorker):
                  threads: int | Callable[["TrainingRun"], int] = 1, grid_every_s: float = 1.0, max_points: int = 2000, max_frames: int = 60,
                  idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | torch.device | None = LIVE_DEVICE,
                  compare: list[RunConfig] | tuple[RunConfig, ...] = (),
-                 clock: Callable[[], float] = time.monotonic, resume: Checkpoint | None = None):
+                 clock: Callable[[], float] = time.monotonic, resume: Checkpoint | None = None,
+                 owner: str | None = None):
         """`compare`: more recipes trained beside `config` on the same data, step for step (side by side).
         `threads`: torch threads for the worker, or a function of the run asked before every step (the
         registry's share of the cores); `applied_threads` is what the worker last set. `resume`: a checkpoint
         with a training state (its config is `config`) that the run continues from, at its step; CheckpointError
         (a ValueError) when it carries none.
-        `clock` times every decision the run makes (watchdog, redraw cadence, speed); tests drive a fake one."""
+        `clock` times every decision the run makes (watchdog, redraw cadence, speed); tests drive a fake one.
+        `owner`: a secret of the session that started the run (`owned_by`); the run's id alone, shared in a link,
+        only lets others watch."""
         self.id = uuid.uuid4().hex[:12]
+        self._owner = owner
         self.config = config
         if len(compare) > MAX_LANES - 1:
             raise ConfigError(f"side by side takes at most {MAX_LANES} recipes, got {1 + len(compare)}")
@@ -79,6 +84,18 @@ class TrainingRun(RunWorker):
         self._recent: list[tuple[float, int]] = []   # (time, step) for the speed estimate
         self.last_seen = clock()
         self.ended_at: float | None = None
+
+    def owned_by(self, token: str | None) -> bool:
+        """Whether `token` is the secret of the session that started this run (constant-time comparison)."""
+        return bool(token) and self._owner is not None and hmac.compare_digest(self._owner, token)
+
+    def claim(self, token: str) -> bool:
+        """Record `token` as the owner of a run made without one (e.g. continued from a checkpoint by the
+        session that holds its id); True when `token` owns the run afterwards."""
+        with self._lock:
+            if self._owner is None:
+                self._owner = token
+        return self.owned_by(token)
 
     @property
     def trainer(self) -> Trainer | None:

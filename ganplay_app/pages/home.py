@@ -21,4 +21,7 @@ for column, lesson in zip(st.columns(len(LESSONS), gap="medium"), LESSONS):
         else:
             st.caption("This page arrives in a coming release.")
 
-st.caption("Settings on every page live in the URL: bookmark a view to come back to it, slide by slide.")
+st.caption("Settings on every page live in the URL: bookmark a view to come back to it, slide by slide. "
+           "**Presenter mode** (top right) folds the controls away and enlarges the numbers for a room. The link "
+           "of a live run lets a class watch it on their own laptops, read-only: only the tab that started a run "
+           "can pause, stop or reset it.")

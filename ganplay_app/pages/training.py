@@ -13,9 +13,9 @@ import streamlit as st
 
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay_app import continue_ui, data_ui, folder_ui, resources, training_panels
-from ganplay_app.run_ui import RunControl
-from ganplay_app.training_ui import config_from_state, recipe_ui
+from ganplay_app import continue_ui, data_ui, folder_ui, presenter, resources, training_panels, urlstate
+from ganplay_app.run_ui import RunControl, watch_note_ui
+from ganplay_app.training_ui import config_from_state, ensure_recipe, recipe_ui, show_run_recipe, url_params
 
 st.title("Training a GAN, live")
 registry = resources.run_registry()
@@ -28,11 +28,9 @@ if not available and st.session_state.get("tr_dataset") != folder_ui.OWN:
               on_click=lambda: st.session_state.update(tr_dataset=folder_ui.OWN))   # needs no download
     st.stop()
 data_ui.apply_choice(available)
-
-run = registry.get(st.session_state.get("run_id") or st.query_params.get("run"))
-if run is not None:
-    st.session_state.run_id = run.id
-    st.query_params["run"] = run.id            # a reloaded tab re-attaches to its run
+URL = url_params([*available, folder_ui.OWN])
+ensure_recipe()
+urlstate.restore("training", URL)           # a bookmarked slide: the preset and the settings changed from it
 
 
 def new_run():
@@ -44,12 +42,17 @@ def new_run():
 
 control = RunControl(registry, key="run_id", create=new_run, error_key="train_error",
                      on_reset=lambda: st.query_params.pop("run", None))
-current_run = control.current
+run, watching = control.attach()            # another session's run, from a shared link, is only watched
+if watching:
+    show_run_recipe(run)
+    current_run = lambda: registry.get(run.id)     # the panel follows the watched run
+else:
+    current_run = control.current
 
 
 def on_live_change() -> None:
     r = current_run()
-    if r is not None and r.alive:
+    if r is not None and r.alive and not watching:
         ss = st.session_state
         r.set_hyperparameters(lr_g=float(ss.tr_lr_g), lr_d=float(ss.tr_lr_d), d_steps=int(ss.tr_d_steps))
 
@@ -57,14 +60,20 @@ def on_live_change() -> None:
 locked = run is not None and run.alive
 with st.sidebar:
     st.subheader("Recipe")
-    dataset_name, config, _ = recipe_ui([*available, folder_ui.OWN], locked, on_live_change)
-    if locked:
+    dataset_name, config, _ = recipe_ui([*available, folder_ui.OWN], locked, on_live_change, read_only=watching)
+    if watching:
+        st.caption("The watched run's recipe, as it trains now. Start your own run to change it.")
+    elif locked:
         st.caption("Learning rates and D steps change the running model at once; Reset to change the rest.")
+    urlstate.problems_ui("training")
     data_ui.more_datasets_ui(status)
+urlstate.store("training", URL)
 
-if dataset_name == folder_ui.OWN:
+if dataset_name == folder_ui.OWN and watching:
+    st.caption("The watched run trains on the other session's own images.")
+elif dataset_name == folder_ui.OWN:
     folder_ui.own_images_ui(config.model.image_size, locked)
-else:
+elif not presenter.active():                # a room does not need the split's size above the fold
     st.caption(resources.dataset(dataset_name).describe())
 data_ui.download_failures_ui(status)
 loss = LOSSES[config.train.loss]
@@ -72,17 +81,21 @@ with st.expander(f"Loss: {loss.title}", expanded=False):
     st.latex(loss.d_formula)
     st.latex(loss.g_formula)
     st.caption(loss.summary)
-continue_ui.continue_ui(registry, status, locked)    # an uploaded checkpoint becomes this session's run
+if not watching:
+    continue_ui.continue_ui(registry, status, locked)    # an uploaded checkpoint becomes this session's run
 
 state = run.state if run else None
-cols = st.columns(5)
 running = state == RUNNING
-cols[0].button("Resume" if state == "paused" else "Start", on_click=control.start, type="primary",
-               disabled=running, width="stretch")
-cols[1].button("Pause", on_click=control.pause, disabled=not running, width="stretch")
-cols[2].button("Step once", on_click=control.step, disabled=running, width="stretch")
-cols[3].button("Stop", on_click=control.stop, disabled=not locked, width="stretch")
-cols[4].button("Reset", on_click=control.reset, disabled=run is None, width="stretch")
+if watching:
+    watch_note_ui(run, control)
+else:
+    cols = st.columns(5)
+    cols[0].button("Resume" if state == "paused" else "Start", on_click=control.start, type="primary",
+                   disabled=running, width="stretch")
+    cols[1].button("Pause", on_click=control.pause, disabled=not running, width="stretch")
+    cols[2].button("Step once", on_click=control.step, disabled=running, width="stretch")
+    cols[3].button("Stop", on_click=control.stop, disabled=not locked, width="stretch")
+    cols[4].button("Reset", on_click=control.reset, disabled=run is None, width="stretch")
 if control.error():
     st.error(control.error())
 
