@@ -19,7 +19,7 @@ from ganplay.live import RunRegistry
 from ganplay.models import MAX_CHECKPOINT_MB
 from ganplay.presets import IMAGE_PRESETS
 from ganplay_app import resources
-from ganplay_app.run_ui import USER_ERRORS
+from ganplay_app.run_ui import USER_ERRORS, session_token
 from ganplay_app.training_ui import load_config_into_state
 
 FILE_KEY = "tr_resume_file"
@@ -108,7 +108,8 @@ def _continue(registry: RunRegistry) -> None:
     saved: SavedRun = ss.tr_resume
     cfg = saved.checkpoint.config
     try:
-        run = registry.create(cfg, resources.dataset(cfg.train.dataset), resume=load_checkpoint(saved.data))
+        run = registry.create(cfg, resources.dataset(cfg.train.dataset), resume=load_checkpoint(saved.data),
+                              owner=session_token())     # the uploader controls it; a link only watches
     except USER_ERRORS as err:        # CheckpointError is a ValueError; a busy server, data gone
         ss.tr_resume_error = f"The run could not continue: {err}"
         return

@@ -20,6 +20,7 @@ REFRESH_S = 0.2                      # five redraws a second while training
 NUMBERS_REFRESH_S = 0.5             # the tiles beside it: twice a second
 CURVES_REFRESH_S = 1.0               # the curves: once a second (the browser's costliest redraw per point)
 PLANE_SIZES = {1: 420, 2: 290, 3: 290, 4: 290}      # side by side: two planes a row, each fits half the page
+BIG_PLANE = 470                                     # presenter mode: one plane, as large as 720 px allows
 LAYER_NAMES = {"heat": "D's output", "real": "real", "fake": "fake", "arrows": "G's push", "manifold": "manifold"}
 
 # GAN Lab's slow-motion phases (five per iteration here): what to watch, which layers to show, what to do.
@@ -43,14 +44,14 @@ def layers_ui() -> frozenset[str]:
     return frozenset(chosen or [])
 
 
-def preview_ui(toy, show: frozenset[str]) -> None:
-    """Before a run: the data and the untrained game, so the page is never empty."""
+def preview_ui(toy, show: frozenset[str], big: bool = False) -> None:
+    """Before a run: the data and the untrained game, so the page is never empty (`big`: presenter mode)."""
     try:
         view = preview_view(toy_ui.config_from_state(toy.dim, toy.name), toy)
     except ValueError as err:
         st.error(str(err))
         return
-    _draw_view(view, "preview", PLANE_SIZES[1], show)
+    _draw_view(view, "preview", BIG_PLANE if big else PLANE_SIZES[1], show)
 
 
 def _draw_view(view, key: str, size: int, show: frozenset[str], title: str = "") -> None:
@@ -138,9 +139,11 @@ def _curves(lanes, stacked: bool = False, width: int = 520, height: int = 240) -
         st.vega_lite_chart(None, with_data(df, spec), key="toy_probe", theme=None)
 
 
-def live_ui(current_run, show: frozenset[str], running: bool, slow: bool, stepping: bool = False) -> None:
+def live_ui(current_run, show: frozenset[str], running: bool, slow: bool, stepping: bool = False,
+            big: bool = False) -> None:
     """The game at 5 redraws a second and the curves once a second (the curves cost the browser most).
-    `stepping`: a step button's step has not landed yet, so the game polls until it has."""
+    `stepping`: a step button's step has not landed yet, so the game polls until it has. `big`: presenter mode,
+    a single plane drawn larger."""
     r = current_run()
     lanes = r.snapshot(with_history=False).lanes
     single = len(lanes) == 1
@@ -161,7 +164,7 @@ def live_ui(current_run, show: frozenset[str], running: bool, slow: bool, steppi
             (st.error if snap.state == "diverged" else st.info)(snap.message)
         speed = snap.steps_per_second if snap.state == RUNNING else None
         if single:
-            _draw_view(snap.lanes[0].view, "lane0", PLANE_SIZES[1], visible)
+            _draw_view(snap.lanes[0].view, "lane0", BIG_PLANE if big else PLANE_SIZES[1], visible)
             ema = snap.lanes[0].config.train.g_ema
             st.caption(f"iteration {snap.lanes[0].view_step:,}" + (f" · {speed:.0f} / s" if speed else "")
                        + (f" · fake dots from the moving average of G's weights (decay {ema:g}); the arrows are "

@@ -58,9 +58,9 @@ def tiles(snap: RunSnapshot, trainer) -> None:
         st.info(snap.message)
 
 
-def pictures(run: TrainingRun, snap: RunSnapshot, scrub: bool) -> None:
+def pictures(run: TrainingRun, snap: RunSnapshot, scrub: bool, big: bool = False) -> None:
     """The generator's grid (with a scrubber through the timeline when `scrub`) and, beside it, the same few
-    real training images all run long, so the class can compare."""
+    real training images all run long, so the class can compare. `big` (presenter mode): the grid fills more."""
     frames = snap.timeline_steps
     if scrub and len(frames) > 1:
         pick = st.select_slider("Scrub through training", options=list(range(len(frames))),
@@ -68,8 +68,9 @@ def pictures(run: TrainingRun, snap: RunSnapshot, scrub: bool) -> None:
         grid_step, grid = run.frame(pick)
     else:
         grid_step, grid = snap.grid_step, snap.grid
-    fake, real = st.columns([5, 2], vertical_alignment="bottom")
-    fake.image(_png(("grid", snap.run_id, grid_step), grid), caption=f"G(fixed noise) at step {grid_step}")
+    fake, real = st.columns([3, 1] if big else [5, 2], vertical_alignment="bottom")
+    fake.image(_png(("grid", snap.run_id, grid_step), grid), caption=f"G(fixed noise) at step {grid_step}",
+               width="stretch" if big else "content")
     if snap.real_grid is not None:
         real.image(_png(("real", snap.run_id), snap.real_grid), caption=real_caption(snap))
 
@@ -110,11 +111,14 @@ THEORY_PAGE = "ganplay_app/pages/theory.py"   # section 3 explains the minimax l
 THEORY_LABEL = "Theory, section 3: why the minimax loss stops teaching G"
 
 
-def diagnosis(snap: RunSnapshot) -> None:
+def diagnosis(snap: RunSnapshot, compact: bool = False) -> None:
     """Each finding as an error or a warning: what is happening, what to try, and where the Theory page
-    explains it."""
+    explains it. `compact` (presenter mode): the finding's first sentence only, so the grid stays in view."""
     for finding in diagnose(snap.history, snap.config.train.loss, snap.learning_rates, snap.coverage):
         show = st.error if finding.severity == "error" else st.warning
+        if compact:
+            show(finding.sentence.split(". ")[0].split(": ")[0] + ".", icon=":material/stethoscope:")
+            continue
         show(f"{finding.sentence}\n\n**{finding.suggestion}**", icon=":material/stethoscope:")
         if finding.theory:
             try:

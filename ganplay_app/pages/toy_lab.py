@@ -14,7 +14,7 @@ import streamlit as st
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
 from ganplay.toy import TOYS
-from ganplay_app import resources, toy_panels, toy_ui, urlstate
+from ganplay_app import presenter, resources, toy_panels, toy_ui, urlstate
 from ganplay_app.run_ui import RunControl, watch_note_ui
 
 st.title("Toy lab: the game, made visible")
@@ -122,7 +122,8 @@ if run is None:
                "optimal D*(x) = p_data / (p_data + p_g) for the current p_g.")
     st.info("Press **Play** to train, or step through the game with **D step**, **G step** and **Iteration**. "
             + picture)
-    toy_panels.preview_ui(toy, show)
+    toy_panels.preview_ui(toy, show, big=presenter.active())
     st.stop()
 
-toy_panels.live_ui(current_run, show, running=running, slow=slow, stepping=control.stepping(run))
+toy_panels.live_ui(current_run, show, running=running, slow=slow, stepping=control.stepping(run),
+                   big=presenter.active())

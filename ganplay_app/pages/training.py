@@ -128,7 +128,7 @@ def live_panel() -> None:
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     training_panels.tiles(snap, r.trainer)
     if "diagnosis" in PANELS:
-        training_panels.diagnosis(snap)      # above the fold: what is going wrong comes before the pictures
+        training_panels.diagnosis(snap, compact=presenter.active())      # above the fold: what is going wrong comes before the pictures
 
 
 @st.fragment(run_every=PICTURES_S if running else None)
@@ -141,7 +141,7 @@ def pictures_and_charts() -> None:
     left, right = st.columns([6, 5])
     with left:
         if "pictures" in PANELS:
-            training_panels.pictures(r, snap, scrub=not running)
+            training_panels.pictures(r, snap, scrub=not running, big=presenter.active())
     with right:
         if "charts" in PANELS:
             training_panels.charts(snap)
