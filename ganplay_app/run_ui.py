@@ -132,6 +132,7 @@ class RunControl:
             return None
         st.session_state[self.error_key] = None
         st.session_state[self.key] = run.id
+        st.query_params[RUN_PARAM] = run.id   # the link names the new run, not one the URL held before (a freed run)
         run.claim(session_token())
         return run
 

@@ -144,7 +144,8 @@ def test_a_tab_returning_after_the_watchdog_freed_its_run_sees_its_last_state(ap
                                                                   "Metrics (CSV)"]    # no checkpoint
         assert button(tab, "Start").disabled is False and button(tab, "Stop").disabled is True
     button(at, "Start").click().run()            # a new run, not the freed one
-    assert not at.exception and at.session_state["run_id"] != run.id and the_run(at).alive
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["run_id"] != run.id and the_run(at).alive
 
 
 def test_a_step_slower_than_the_click_waits_shows_stepping_until_it_lands(app, monkeypatch):
