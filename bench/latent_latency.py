@@ -1,6 +1,15 @@
-"""How fast the Latent space page answers a slider: server-side time from a slider change to the new image.
+"""How fast the Latent space page answers a slider: server-side time from a slider change to the new image, and
+in a real browser from mouse release to the new image decoded.
 
     python bench/latent_latency.py [--repeats 40] [--apptest-repeats 10] [--pretrained DIR]
+    python -m bench.latent_latency --browser [--moves 40] [--model cdcgan]     # Chromium against streamlit run
+
+--browser: `streamlit run` on 127.0.0.1 and Debian's headless Chromium at 1280x720 (bench.toy_page's
+`chromium_and_server()`) on the Latent page (the first bundled model, or `?model=NAME`). Each move drags the
+PC1 slider's thumb with the mouse (press, move, release; alternating right and left); the clock starts in the page
+at the release (a capture `pointerup` listener, `performance.now()`) and stops on the first animation frame where
+the explorer's image has a new source that the browser has decoded (`img.complete`, `naturalWidth > 0`, after
+`img.decode()`). Prints median and 90th percentile (target 100 ms) and the load average before and after.
 
 Run from the repository root (AppTest reads ./.streamlit/config.toml). For every generator in the pretrained
 folder ($GANPLAY_PRETRAINED or pretrained/), or, while that has none, an untrained model of each preset
@@ -34,6 +43,26 @@ from ganplay_app import latent_ui
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "latent.py")
 TARGET_MS = 50.0
+BROWSER_TARGET_MS = 100.0
+
+SETUP_JS = """
+() => {
+  window.__t0 = null;
+  document.addEventListener('pointerup', () => { if (window.__t0 === null) window.__t0 = performance.now(); }, true);
+  window.__image = () => document.querySelector('[data-testid="stImage"] img');
+  window.__arm = () => { window.__t0 = null; window.__src = window.__image().src; window.__decoded = null; };
+}
+"""
+# false until the explorer's image shows a new, decoded source; then the ms since the mouse release
+DONE_JS = """
+() => {
+  const img = window.__image();
+  if (window.__t0 === null || !img || img.src === window.__src || !img.complete || !img.naturalWidth) return false;
+  if (window.__decoded === null) { window.__decoded = false; img.decode().then(() => { window.__decoded = performance.now(); },
+                                                                               () => { window.__decoded = performance.now(); }); }
+  return window.__decoded ? window.__decoded - window.__t0 : false;
+}
+"""
 
 
 def untrained_models(folder: Path) -> None:
@@ -88,12 +117,52 @@ def apptest_times(path: Path, repeats: int) -> list[float]:
     return times[1:]
 
 
+def browser_times(moves: int, model: str | None) -> list[float]:
+    from bench.toy_page import chromium_and_server
+
+    times = []
+    with chromium_and_server() as (browser, server):
+        page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+        page.goto(f"{server.url}/latent" + (f"?model={model}" if model else ""))
+        page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=90_000)
+        page.wait_for_selector('[data-testid="stImage"] img', timeout=90_000)
+        page.wait_for_timeout(1500)
+        page.evaluate(SETUP_JS)
+        slider = page.locator('[data-testid="stSlider"]').filter(has_text="PC1").first
+        slider.scroll_into_view_if_needed()
+        for i in range(moves + 3):                                   # 3 warm-up moves
+            thumb = slider.locator('input[type="range"]').locator("xpath=../..").bounding_box()
+            x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
+            page.evaluate("() => window.__arm()")
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x + (12 if (i // 4) % 2 == 0 else -12), y, steps=3)
+            page.mouse.up()
+            ms = page.wait_for_function(DONE_JS, polling="raf", timeout=30_000).json_value()
+            page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=30_000)
+            page.wait_for_timeout(250)
+            if i >= 3:
+                times.append(float(ms) / 1000)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=40, help="slider moves per model (default 40)")
     parser.add_argument("--apptest-repeats", type=int, default=10, help="AppTest reruns per model (default 10)")
     parser.add_argument("--pretrained", help="folder of checkpoints (default: $GANPLAY_PRETRAINED or pretrained/)")
+    parser.add_argument("--browser", action="store_true", help="time mouse release -> new image in Chromium")
+    parser.add_argument("--moves", type=int, default=40, help="--browser: slider drags to time (default 40)")
+    parser.add_argument("--model", help="--browser: the page's ?model= (default: the page's first model)")
     args = parser.parse_args()
+    if args.browser:
+        load0 = os.getloadavg()[0]
+        median, p90 = summary(browser_times(args.moves, args.model))
+        print(f"Latent page in headless Chromium, 1280x720, model {args.model or '(first)'} · load average "
+              f"{load0:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs")
+        print(f"mouse release -> new image decoded: median {median:.0f} ms   p90 {p90:.0f} ms   (n={args.moves}, "
+              f"target {BROWSER_TARGET_MS:.0f} ms)")
+        return
     page_threads, default_threads = latent_ui.FRAGMENT_THREADS, torch.get_num_threads()
     if args.pretrained:
         os.environ["GANPLAY_PRETRAINED"] = args.pretrained
