@@ -39,7 +39,7 @@ from ganplay.checkpoint import load_checkpoint, save_checkpoint
 from ganplay.images import make_grid, png_bytes, upscale
 from ganplay.models import build_models
 from ganplay.presets import PRESETS
-from ganplay_app import latent_ui
+from ganplay_app import latent_models, latent_ui, latent_url
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "latent.py")
 TARGET_MS = 50.0
@@ -86,12 +86,12 @@ def summary(times_s: list[float]) -> tuple[float, float]:
 def fragment_times(path: Path, repeats: int, probabilities, threads: int) -> list[float]:
     ckpt = load_checkpoint(path)
     cfg, generator = ckpt.config.model, ckpt.generator.eval()
-    pcs = latent.principal_directions(generator, k=latent_ui.N_DIRECTIONS, prior=cfg.prior)
+    pcs = latent.principal_directions(generator, k=latent_models.N_DIRECTIONS, prior=cfg.prior)
     label = 3 if cfg.num_classes else None
     scale = max(1, 336 // cfg.image_size)
     times = []
     for i in range(repeats + 3):                                   # 3 warm-up moves
-        sigmas = [0.0] * latent_ui.N_SLIDERS
+        sigmas = [0.0] * latent_url.N_SLIDERS
         sigmas[0] = -3.0 + 6.0 * i / (repeats + 2)                   # a new slider value each time
         with latent.torch_threads(threads):
             start = time.perf_counter()
@@ -174,13 +174,13 @@ def main() -> None:
     if args.pretrained:
         os.environ["GANPLAY_PRETRAINED"] = args.pretrained
     with tempfile.TemporaryDirectory() as tmp:
-        paths = latent_ui.bundled_paths()
-        source = str(latent_ui.pretrained_dir())
+        paths = latent_models.bundled_paths()
+        source = str(latent_models.pretrained_dir())
         if not paths:
             untrained_models(Path(tmp))
             os.environ["GANPLAY_PRETRAINED"] = tmp
-            paths, source = latent_ui.bundled_paths(), "untrained preset models (no bundled generators yet)"
-        probabilities = latent_ui.classifier_probabilities()
+            paths, source = latent_models.bundled_paths(), "untrained preset models (no bundled generators yet)"
+        probabilities = latent_models.classifier_probabilities()
         print(f"models: {source} · classifier: {'yes' if probabilities else 'not installed'} · "
               f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs · target {TARGET_MS:.0f} ms\n")
         print(f"{'':<18}{f'fragment, {page_threads} thread (page)':>30}{f'fragment, {default_threads} threads':>24}"

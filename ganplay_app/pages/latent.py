@@ -4,13 +4,14 @@ Three sections, each an `st.fragment`, so moving one of its widgets reruns only 
 its principal directions come from caches (ganplay_app.latent_ui): (1) one large sample moved along GANSpace
 directions and raw latent coordinates, (2) an interpolation between two codes or two classes, each frame labelled
 by the digit classifier, exported as GIF and PNG strip, (3) a 2-D slice of latent space as a grid.
+Everything on it round-trips through the URL (ganplay_app.latent_url): a link opens the same view.
 """
 import streamlit as st
 
 from ganplay import latent
 from ganplay.evaluate import digit_judge_refusal
 from ganplay.images import make_grid, png_bytes, upscale
-from ganplay_app import latent_ui
+from ganplay_app import latent_models, latent_ui, latent_url
 
 st.title("Latent space")
 st.markdown(
@@ -19,19 +20,23 @@ st.markdown(
     "generator's early activations, as GANSpace finds them), walk from one code to another, or lay out a "
     "plane of codes as a grid."
 )
+latent_url.restore()
 with st.sidebar:
     key = latent_ui.model_picker_ui()
+if notes := st.session_state.pop("lt_url_notes", None):
+    st.warning("Some settings in this link were ignored, the page shows its defaults for them: " + "; ".join(notes)
+               + ".", icon=":material/link_off:")
 if key is None:
     st.info("No generator to explore yet. Train one on the Training page, or with `python -m ganplay train "
             "--preset lecture --seconds 60 --out lecture.safetensors`, and upload the checkpoint in the sidebar.")
     st.stop()
 
-ckpt = latent_ui.checkpoint(key)
+ckpt = latent_models.checkpoint(key)
 cfg, G = ckpt.config.model, ckpt.generator
-pcs = latent_ui.directions(key)
+pcs = latent_models.directions(key)
 judge_refusal = digit_judge_refusal(ckpt.config)     # the digit classifier only knows MNIST digits
-probabilities = latent_ui.classifier_probabilities() if judge_refusal is None else None
-class_names = latent_ui.class_names(ckpt.config)
+probabilities = latent_models.classifier_probabilities() if judge_refusal is None else None
+class_names = latent_models.class_names(ckpt.config)
 size = cfg.image_size
 steps = ckpt.record.get("steps")
 st.caption(" · ".join(filter(None, [
@@ -75,6 +80,7 @@ def explorer() -> None:
         st.image(tiles(image, max(1, 336 // size))[0], output_format="PNG",
                  caption=f"seed {seed}" + (f" · classifier: {verdict[0]}" if verdict else ""))
     st.session_state.lt_current = {"model": key, "seed": seed, "class": label, "code": z.tolist()}
+    latent_url.publish(key)
 
 
 explorer()
@@ -123,6 +129,7 @@ def interpolation() -> None:
                          on_click="ignore", icon=":material/download:", width="stretch")
     d[1].download_button("PNG strip", lambda: png_bytes(upscale(make_grid(images, nrow=len(images)), 4)),
                          f"{name}.png", "image/png", on_click="ignore", icon=":material/download:", width="stretch")
+    latent_url.publish(key)
 
 
 interpolation()
@@ -149,6 +156,7 @@ def latent_plane() -> None:
                                                 f"+{span:g}σ around seed {seed}")
     st.download_button("Grid (PNG)", png_bytes(grid), f"{ckpt.config.name}-plane.png", "image/png",
                        on_click="ignore", icon=":material/download:")
+    latent_url.publish(key)
 
 
 latent_plane()
