@@ -4,9 +4,11 @@ Sections: (1) p_data, p_g and the optimal discriminator with the divergences bes
 (2) sliding p_g onto p_data: JSD saturates while W1 keeps its slope; (3) the generator losses as
 functions of D(G(z)). Every setting lives in the URL.
 
-The three sections are one `st.fragment`: a slider or a situation button reruns only them, and the charts are
-Vega-Lite with specs that a slider step does not change, so the browser updates them in place instead of
-building new charts (bench/theory_latency.py measures input -> new numbers and charts in Chromium).
+What a slider or a situation button changes is one `st.fragment` (`interactive`), so an input reruns only that: the
+sliders, tiles and charts of section 1, and the charts of sections 2 and 3, which it writes into `st.empty` slots
+held by the page, so the explanations between them (markdown and formulas) are neither rebuilt nor re-sent. The
+charts are Vega-Lite with specs that an input does not change, so the browser updates them in place
+(bench/theory_latency.py measures input -> new numbers and charts in Chromium).
 """
 
 import streamlit as st
@@ -24,10 +26,21 @@ st.markdown(
 )
 theory_text.game_ui()
 
+st.subheader("1 · Two distributions and the optimal discriminator", divider="gray")
+section_1 = st.container()
+theory_text.optimal_discriminator_ui()
+toy_link = st.empty()
+st.subheader("2 · Slide p_g onto p_data: JSD saturates, W1 keeps its slope", divider="gray")
+separation_slot = st.empty()
+theory_text.separation_ui()
+st.subheader("3 · What the generator's loss makes of D's verdict", divider="gray")
+wrt = theory_ui.gradient_wrt_ui()      # outside the fragment: changing it reruns the page (it is rarely changed)
+losses_slot, losses_caption = st.empty(), st.empty()
+theory_text.losses_ui()
+
 
 @st.fragment
-def game() -> None:
-    st.subheader("1 · Two distributions and the optimal discriminator", divider="gray")
+def interactive() -> None:
     buttons_slot = st.container()
     lesson_slot = st.container()
     chart_col, metrics_col = st.columns([1.8, 1], gap="medium")
@@ -52,28 +65,22 @@ def game() -> None:
                            key="theory_densities")
     with metrics_col:
         theory_ui.metrics_ui(p_data, p_g)
-    theory_text.optimal_discriminator_ui()
-    st.page_link("ganplay_app/pages/toy_lab.py", label="Train a GAN on this p_data in the Toy lab, and watch its "
-                 "learned D approach D*", icon=":material/scatter_plot:",
-                 query_params=toy_ui.theory_link_params(p_data))
-
-    st.subheader("2 · Slide p_g onto p_data: JSD saturates, W1 keeps its slope", divider="gray")
+    toy_link.page_link("ganplay_app/pages/toy_lab.py", label="Train a GAN on this p_data in the Toy lab, and watch "
+                       "its learned D approach D*", icon=":material/scatter_plot:",
+                       query_params=toy_ui.theory_link_params(p_data))
     current = theory.separation(p_data, p_g)
-    st.vega_lite_chart(None, with_data(*separation_chart(theory_ui.sweep_for(p_data, p_g), current=current)),
-                       theme=None, key="theory_separation")
-    theory_text.separation_ui()
-
-    st.subheader("3 · What the generator's loss makes of D's verdict", divider="gray")
-    wrt = theory_ui.gradient_wrt_ui()
+    separation_slot.vega_lite_chart(
+        None, with_data(*separation_chart(theory_ui.sweep_for(p_data, p_g), current=current)), theme=None,
+        key="theory_separation")
     on_fakes = theory.mean_optimal_d_on_fakes(p_data, p_g)
-    st.vega_lite_chart(None, with_data(*theory_ui.loss_chart(round(on_fakes, 3), wrt)), theme=None,
-                       key="theory_losses")
-    st.caption(
+    losses_slot.vega_lite_chart(None, with_data(*theory_ui.loss_chart(round(on_fakes, 3), wrt)), theme=None,
+                                key="theory_losses")
+    losses_caption.caption(
         f"Dashed line: for the distributions above, the optimal discriminator's average verdict on the "
         f"generator's samples is E[D*(G(z))] = {on_fakes:.3f}. The shaded band is where a minimax "
         "generator stops learning."
     )
-    theory_text.losses_ui()
 
 
-game()
+with section_1:
+    interactive()
