@@ -46,12 +46,16 @@ def with_data(datasets: dict[str, pd.DataFrame], spec: dict) -> dict:
 
 def _top(layers_or_concat: dict, **extra) -> dict:
     return {"config": copy.deepcopy(CONFIG), **layers_or_concat, **extra,
-            "usermeta": {"embedOptions": {"renderer": "svg", "actions": False}}}
+            # canvas: an update redraws a few paths of 600 points; as SVG each is a long `d` string for the DOM
+            "usermeta": {"embedOptions": {"renderer": "canvas", "actions": False}}}
 
 
-def _x(domain, title: str) -> dict:
-    return {"field": "x", "type": "quantitative", "title": title,
-            "scale": {"domain": [float(domain[0]), float(domain[1])], "nice": False, "zero": False}}
+def _x(title: str, domain=None) -> dict:
+    """x from the data's own extent unless `domain` is given: the extent moves with the data, the spec stays."""
+    scale = {"nice": False, "zero": False}
+    if domain is not None:
+        scale["domain"] = [float(domain[0]), float(domain[1])]
+    return {"field": "x", "type": "quantitative", "title": title, "scale": scale}
 
 
 def _y(title: str | None, domain=None, **axis) -> dict:
@@ -86,17 +90,18 @@ def _rule_x(data: str, colour: str, **mark) -> dict:
             "encoding": {"x": {"field": "x", "type": "quantitative"}}}
 
 
-def densities_chart(p_data: Distribution, p_g: Distribution, x_range: tuple[float, float], n: int = 1000,
+def densities_chart(p_data: Distribution, p_g: Distribution, x_range: tuple[float, float], n: int = 600,
                     width: int = 640, height: int = 400) -> tuple[dict[str, pd.DataFrame], dict]:
     """p_data and p_g (filled, left axis) and D*(x) (dashed, right axis) with a dotted D* = ½ line.
 
-    Datasets "p_data", "p_g", "dstar" (x, y). The spec depends on x_range and the size only."""
+    Datasets "p_data", "p_g", "dstar" (x, y) on n points spanning x_range, which is the x-axis. The spec depends
+    on the size only."""
     x = np.linspace(x_range[0], x_range[1], n)
     data = {"p_data": pd.DataFrame({"x": x, "y": p_data.pdf(x)}),
             "p_g": pd.DataFrame({"x": x, "y": p_g.pdf(x)}),
             "dstar": pd.DataFrame({"x": x, "y": optimal_discriminator(p_data, p_g, x)})}
     colour = _colour(DENSITY_SERIES, (COLORS["data"], COLORS["gen"], COLORS["dstar"]))
-    xe = _x(x_range, "x")
+    xe = _x("x")
     density = _y("density", axis=None)
     density["axis"] = {"titleColor": "#111111"}
     dens = []
@@ -109,10 +114,10 @@ def densities_chart(p_data: Distribution, p_g: Distribution, x_range: tuple[floa
                 titleColor=COLORS["dstar"], labelColor=COLORS["dstar"])
     half = {"data": ONE_ROW, "mark": {"type": "rule", "color": COLORS["guide"], "strokeWidth": 1.5, "strokeDash": [2, 3]},
             "encoding": {"y": {"datum": 0.5, "type": "quantitative", "scale": d_axis["scale"]}}}
-    half_label = {"data": ONE_ROW, "mark": {"type": "text", "align": "left", "baseline": "bottom", "dx": 4, "dy": -3,
-                           "color": COLORS["guide"], "fontSize": 15, "text": "D* = ½: cannot tell (right axis)"},
-                  "encoding": {"x": {"datum": float(x_range[0]), "type": "quantitative"},
-                               "y": {"datum": 0.5, "type": "quantitative", "scale": d_axis["scale"]}}}
+    half_label = {"data": ONE_ROW, "mark": {"type": "text", "align": "left", "baseline": "bottom", "x": 4, "dy": -3,
+                                            "color": COLORS["guide"], "fontSize": 15,
+                                            "text": "D* = ½: cannot tell (right axis)"},
+                  "encoding": {"y": {"datum": 0.5, "type": "quantitative", "scale": d_axis["scale"]}}}
     d_layer = {"layer": [_line("dstar", xe, d_axis, colour, DENSITY_SERIES[2], strokeDash=[10, 6]), half,
                          half_label]}
     spec = _top({"layer": [{"layer": dens}, d_layer]}, width=width, height=height,
@@ -129,7 +134,7 @@ def separation_chart(sweep: SeparationSweep, current: float | None = None, panel
     data = {"sweep": pd.DataFrame({"x": s, "jsd": sweep.jsd, "w1": sweep.w1, "minimax": sweep.minimax_grad,
                                    "w1_grad": sweep.w1_grad, "nonsat": sweep.nonsaturating_grad}),
             "current": pd.DataFrame({"x": [] if current is None else [float(current)]}, dtype=float)}
-    xe = {**_x((s.min(), s.max()), "separation δ"), "axis": {"tickCount": 6}}   # 300 px: fewer labels
+    xe = {**_x("separation δ"), "axis": {"tickCount": 6}}   # 300 px wide: fewer labels
     colour = _colour(SEPARATION_SERIES, (COLORS["jsd"], COLORS["w1"], COLORS["minimax"], COLORS["w1"],
                                          COLORS["nonsaturating"]))
     dash = {"field": "series", "type": "nominal",
@@ -149,10 +154,9 @@ def separation_chart(sweep: SeparationSweep, current: float | None = None, panel
     jsd_y = _y(None, (0, LOG2 * 1.12))
     log2 = [{"data": ONE_ROW, "mark": {"type": "rule", "color": COLORS["guide"], "strokeWidth": 2, "strokeDash": [2, 3]},
              "encoding": {"y": {"datum": LOG2, "type": "quantitative", "scale": jsd_y["scale"]}}},
-            {"data": ONE_ROW, "mark": {"type": "text", "align": "left", "baseline": "bottom", "dx": 4, "dy": -2, "fontSize": 16,
-                      "color": COLORS["guide"], "text": "log 2"},
-             "encoding": {"x": {"datum": float(s.min()), "type": "quantitative"},
-                          "y": {"datum": LOG2, "type": "quantitative", "scale": jsd_y["scale"]}}}]
+            {"data": ONE_ROW, "mark": {"type": "text", "align": "left", "baseline": "bottom", "x": 4, "dy": -2,
+                                       "fontSize": 16, "color": COLORS["guide"], "text": "log 2"},
+             "encoding": {"y": {"datum": LOG2, "type": "quantitative", "scale": jsd_y["scale"]}}}]
     now = _rule_x("current", COLORS["gen"])
     panels = [
         ("Jensen–Shannon divergence (nats)", [curve("jsd", SEPARATION_SERIES[0], jsd_y), *log2, now]),
@@ -192,7 +196,7 @@ def loss_chart(mark: float | None = None, wrt: str = "score", vanish_below: floa
     colour = _colour(titles, [COLORS[k] for k in LOSS_KEYS])
     dash = {"field": "series", "type": "nominal", "legend": None,
             "scale": {"domain": titles, "range": [[1, 0], [1, 0], [10, 6]]}}   # least squares dashed
-    xe = _x((0, 1), "D(G(z))")
+    xe = _x("D(G(z))", (0, 1))
     band = {"data": ONE_ROW, "mark": {"type": "rect", "color": COLORS["minimax"], "opacity": 0.13},
             "encoding": {"x": {"datum": 0.0, "type": "quantitative"}, "x2": {"datum": vanish_below}}}
     right_top = 1.08 if wrt == "score" else 8.0
