@@ -50,7 +50,9 @@ SETUP_JS = """
   window.__t0 = null;
   document.addEventListener('pointerup', () => { if (window.__t0 === null) window.__t0 = performance.now(); }, true);
   window.__image = () => document.querySelector('[data-testid="stImage"] img');
-  window.__arm = () => { window.__t0 = null; window.__src = window.__image().src; window.__decoded = null; window.__seen = null; };
+  window.__arm = () => {
+    window.__t0 = null; window.__src = window.__image().src; window.__decoded = null; window.__seen = null;
+  };
 }
 """
 # false until the explorer's image shows a new, decoded source; then the ms since the mouse release
@@ -60,8 +62,11 @@ DONE_JS = """
   if (window.__t0 === null || !img || img.src === window.__src) return false;
   if (window.__seen === null) window.__seen = performance.now() - window.__t0;      // the new source is in the DOM
   if (!img.complete || !img.naturalWidth) return false;
-  if (window.__decoded === null) { window.__decoded = false; img.decode().then(() => { window.__decoded = performance.now(); },
-                                                                               () => { window.__decoded = performance.now(); }); }
+  if (window.__decoded === null) {
+    window.__decoded = false;
+    const stamp = () => { window.__decoded = performance.now(); };
+    img.decode().then(stamp, stamp);
+  }
   return window.__decoded ? [window.__decoded - window.__t0, window.__seen] : false;
 }
 """

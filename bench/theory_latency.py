@@ -11,8 +11,8 @@
 The clock starts in the page, in a capture listener on the key press or click (`performance.now()`), and stops on
 the first animation frame where (a) every metric tile's text differs from before the input and (b) every chart on
 the page shows new content: each chart's signature (a hash of its SVG paths, rules and labels, or a sample of its
-canvases' pixels) differs from the one before the input and is not empty, so a chart caught half way through a remount does
-not count.
+canvases' pixels) differs from the one before the input and is not empty, so a chart caught half way through a
+remount does not count.
 It also reports "settled": the first frame after that where Streamlit says the script is no longer running.
 Prints median and 90th percentile in ms for each kind of input, the target (300 ms), and the load average before
 and after (the machine is shared: rerun on a quiet machine for figures to compare). On a busy machine the waits
@@ -43,8 +43,13 @@ SETUP_JS = """
   // whole SVG's markup, whose serialising would compete with the page for the CPU it measures).
   window.__signature = (el) => {
     const parts = [];
-    for (const p of el.querySelectorAll('path')) { const d = p.getAttribute('d') || ''; parts.push(d.length + d.slice(0, 40) + d.slice(-40)); }
-    for (const l of el.querySelectorAll('line')) parts.push(['x1', 'x2', 'y1', 'y2', 'transform'].map(a => l.getAttribute(a)).join());
+    for (const p of el.querySelectorAll('path')) {
+      const d = p.getAttribute('d') || '';
+      parts.push(d.length + d.slice(0, 40) + d.slice(-40));
+    }
+    for (const l of el.querySelectorAll('line')) {
+      parts.push(['x1', 'x2', 'y1', 'y2', 'transform'].map(a => l.getAttribute(a)).join());
+    }
     for (const t of el.querySelectorAll('text')) parts.push(t.textContent + (t.getAttribute('transform') || ''));
     for (const c of el.querySelectorAll('canvas')) {        // every 61st byte of its pixels (not a PNG encoding)
       const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

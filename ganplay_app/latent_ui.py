@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ganplay.checkpoint import CheckpointError
+from ganplay.images import make_grid, upscale
 from ganplay.latent import INTERPOLATIONS
 from ganplay.models import MAX_CHECKPOINT_MB
 from ganplay_app.latent_models import UPLOAD, Upload, available_models, checkpoint, load_upload
@@ -25,6 +26,11 @@ def strip_frame_width(frames: int) -> int:
     """Pixel width of each interpolation frame: the strip fits one row at 1280×720 (10 frames: 68 px each),
     frames are never narrower than STRIP_MIN_FRAME_PX (long strips wrap) nor wider than 84 px."""
     return int(min(84, max(STRIP_MIN_FRAME_PX, (STRIP_WIDTH_PX - STRIP_GAP_PX * (frames - 1)) // frames)))
+
+
+def tiles(images, scale: int) -> list:
+    """Each image (C, S, S) of a batch as its own picture, enlarged `scale` times without smoothing."""
+    return [upscale(make_grid(image[None], padding=0), scale) for image in images]
 
 
 # ---------------------------------------------------------------- widgets

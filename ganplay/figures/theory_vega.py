@@ -112,7 +112,8 @@ def densities_chart(p_data: Distribution, p_g: Distribution, x_range: tuple[floa
         dens.append(_line(key, xe, density, colour, name))
     d_axis = _y("D*(x)", (-0.03, 1.03), orient="right", values=[0, 0.25, 0.5, 0.75, 1], grid=False,
                 titleColor=COLORS["dstar"], labelColor=COLORS["dstar"])
-    half = {"data": ONE_ROW, "mark": {"type": "rule", "color": COLORS["guide"], "strokeWidth": 1.5, "strokeDash": [2, 3]},
+    half = {"data": ONE_ROW,
+            "mark": {"type": "rule", "color": COLORS["guide"], "strokeWidth": 1.5, "strokeDash": [2, 3]},
             "encoding": {"y": {"datum": 0.5, "type": "quantitative", "scale": d_axis["scale"]}}}
     half_label = {"data": ONE_ROW, "mark": {"type": "text", "align": "left", "baseline": "bottom", "x": 4, "dy": -3,
                                             "color": COLORS["guide"], "fontSize": 15,
@@ -152,7 +153,8 @@ def separation_chart(sweep: SeparationSweep, current: float | None = None, panel
     nonsat = curve("nonsat", SEPARATION_SERIES[4], _y(None), [{"filter": {"param": "shown", "empty": False}}])
 
     jsd_y = _y(None, (0, LOG2 * 1.12))
-    log2 = [{"data": ONE_ROW, "mark": {"type": "rule", "color": COLORS["guide"], "strokeWidth": 2, "strokeDash": [2, 3]},
+    log2 = [{"data": ONE_ROW,
+             "mark": {"type": "rule", "color": COLORS["guide"], "strokeWidth": 2, "strokeDash": [2, 3]},
              "encoding": {"y": {"datum": LOG2, "type": "quantitative", "scale": jsd_y["scale"]}}},
             {"data": ONE_ROW, "mark": {"type": "text", "align": "left", "baseline": "bottom", "x": 4, "dy": -2,
                                        "fontSize": 16, "color": COLORS["guide"], "text": "log 2"},
@@ -211,7 +213,8 @@ def loss_chart(mark: float | None = None, wrt: str = "score", vanish_below: floa
         return out
 
     def note(x: float, y: float, text, align: str, colour: str, y_dom) -> dict:
-        return {"data": ONE_ROW, "mark": {"type": "text", "align": align, "baseline": "top", "fontSize": 16, "color": colour,
+        return {"data": ONE_ROW,
+                "mark": {"type": "text", "align": align, "baseline": "top", "fontSize": 16, "color": colour,
                          "text": text, "lineBreak": "\n"},
                 "encoding": {"x": {"datum": x, "type": "quantitative"},
                              "y": {"datum": y, "type": "quantitative", "scale": {"domain": list(y_dom)}}}}

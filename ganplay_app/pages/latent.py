@@ -58,10 +58,6 @@ def verdicts(images) -> list[str] | None:
     return latent.prediction_labels(probabilities(images)) if probabilities else None
 
 
-def tiles(images, scale: int) -> list:
-    return [upscale(make_grid(image[None], padding=0), scale) for image in images]
-
-
 st.subheader("1 · One sample, many directions", divider="gray")
 
 
@@ -77,7 +73,7 @@ def explorer() -> None:
     image = latent.generate(G, z, label)
     verdict = verdicts(image)
     with image_col:
-        st.image(tiles(image, max(1, 336 // size))[0], output_format="PNG",
+        st.image(latent_ui.tiles(image, max(1, 336 // size))[0], output_format="PNG",
                  caption=f"seed {seed}" + (f" · classifier: {verdict[0]}" if verdict else ""))
     st.session_state.lt_current = {"model": key, "seed": seed, "class": label, "code": z.tolist()}
     latent_url.publish(key)
@@ -116,7 +112,8 @@ def interpolation() -> None:
         ends = [latent.code_for_class(G, cfg, probabilities, c, seed=s.seed_a)[0] for c in (s.class_a, s.class_b)]
         codes = latent.interpolate(*ends, s.frames, s.method)
     images = latent.generate(G, codes, y)
-    st.image(tiles(images, max(1, 84 // size)), output_format="PNG", width=latent_ui.strip_frame_width(len(images)),
+    st.image(latent_ui.tiles(images, max(1, 84 // size)), output_format="PNG",
+             width=latent_ui.strip_frame_width(len(images)),
              caption=verdicts(images) or [f"t = {i / (len(images) - 1):.2f}" for i in range(len(images))])
     if s.mode == "classes":
         st.caption("Class A → class B keeps the code and blends the generator's class input from one to the other."
@@ -137,19 +134,13 @@ interpolation()
 st.subheader("3 · A plane through latent space", divider="gray")
 
 
-def axis_vector(axis: tuple[str, int]):
-    kind, i = axis
-    if kind == "pc":
-        return pcs.directions[i] * pcs.std[i]
-    return latent.raw_directions(cfg.latent_dim, [i])[0] * latent.prior_std(cfg.prior)
-
-
 @st.fragment
 @latent.torch_threads(latent_ui.FRAGMENT_THREADS)
 def latent_plane() -> None:
     axis_a, axis_b, span, n, seed, label = latent_ui.slice_ui(len(pcs.directions), cfg.latent_dim, cfg.num_classes,
                                                                 class_names)
-    codes = latent.latent_grid(latent.seed_code(cfg, seed), axis_vector(axis_a), axis_vector(axis_b), span, n)
+    across, down = (latent.axis_direction(axis, pcs, cfg) for axis in (axis_a, axis_b))
+    codes = latent.latent_grid(latent.seed_code(cfg, seed), across, down, span, n)
     grid = upscale(make_grid(latent.generate(G, codes, label), nrow=n), max(1, round(600 / (n * size))))
     across, down = (latent_ui.axis_name(axis) for axis in (axis_a, axis_b))
     st.image(grid, output_format="PNG", caption=f"→ {across} and ↓ {down}, each from −{span:g}σ to "
