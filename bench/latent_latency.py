@@ -9,7 +9,9 @@ in a real browser from mouse release to the new image decoded.
 PC1 slider's thumb with the mouse (press, move, release; alternating right and left); the clock starts in the page
 at the release (a capture `pointerup` listener, `performance.now()`) and stops on the first animation frame where
 the explorer's image has a new source that the browser has decoded (`img.complete`, `naturalWidth > 0`, after
-`img.decode()`). Prints median and 90th percentile (target 100 ms) and the load average before and after.
+`img.decode()`). Prints median and 90th percentile (target 100 ms), the load average before and after, and the CPU
+time per move of the server process and of the benchmark's own Chromium processes (steadier than the waits on a
+busy machine).
 
 Run from the repository root (AppTest reads ./.streamlit/config.toml). For every generator in the pretrained
 folder ($GANPLAY_PRETRAINED or pretrained/), or, while that has none, an untrained model of each preset
@@ -124,9 +126,11 @@ def apptest_times(path: Path, repeats: int) -> list[float]:
     return times[1:]
 
 
-def browser_times(moves: int, model: str | None) -> tuple[list[float], list[float]]:
-    """Seconds from mouse release to the new image decoded, and to its new source in the DOM, per move."""
-    from bench.toy_page import chromium_and_server
+def browser_times(moves: int, model: str | None) -> tuple[list[float], list[float], tuple[float, float]]:
+    """Seconds from mouse release to the new image decoded, and to its new source in the DOM, per move; and the CPU
+    ms per move of the server and of this benchmark's Chromium."""
+    from bench.theory_latency import own_chromium_cpu
+    from bench.toy_page import _cpu_seconds, chromium_and_server
 
     times, in_dom = [], []
     with chromium_and_server() as (browser, server):
@@ -139,6 +143,8 @@ def browser_times(moves: int, model: str | None) -> tuple[list[float], list[floa
         slider = page.locator('[data-testid="stSlider"]').filter(has_text="PC1").first
         slider.scroll_into_view_if_needed()
         for i in range(moves + 3):                                   # 3 warm-up moves
+            if i == 3:
+                cpu0 = _cpu_seconds(server.proc.pid), own_chromium_cpu()
             thumb = slider.locator('input[type="range"]').locator("xpath=../..").bounding_box()
             x, y = thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2
             page.evaluate("() => window.__arm()")
@@ -152,7 +158,8 @@ def browser_times(moves: int, model: str | None) -> tuple[list[float], list[floa
             if i >= 3:
                 times.append(float(ms) / 1000)
                 in_dom.append(float(seen) / 1000)
-    return times, in_dom
+        cpu = tuple((b - a) * 1000 / moves for a, b in zip(cpu0, (_cpu_seconds(server.proc.pid), own_chromium_cpu())))
+    return times, in_dom, cpu
 
 
 def main() -> None:
@@ -166,7 +173,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.browser:
         load0 = os.getloadavg()[0]
-        decoded, in_dom = browser_times(args.moves, args.model)
+        decoded, in_dom, cpu = browser_times(args.moves, args.model)
         median, p90 = summary(decoded)
         dom_median, dom_p90 = summary(in_dom)
         print(f"Latent page in headless Chromium, 1280x720, model {args.model or '(first)'} · load average "
@@ -174,6 +181,8 @@ def main() -> None:
         print(f"mouse release -> new image decoded: median {median:.0f} ms   p90 {p90:.0f} ms   (n={args.moves}, "
               f"target {BROWSER_TARGET_MS:.0f} ms)")
         print(f"  of which to the new source in the DOM: median {dom_median:.0f} ms   p90 {dom_p90:.0f} ms")
+        print(f"CPU per move: server {cpu[0]:.0f} ms, Chromium {cpu[1]:.0f} ms (the benchmark's polling and 250 ms "
+              "idle after each move included)")
         return
     page_threads, default_threads = latent_ui.FRAGMENT_THREADS, torch.get_num_threads()
     if args.pretrained:
