@@ -210,6 +210,15 @@ def prior_std(prior: str) -> float:
 
 
 @torch.inference_mode()
+def axis_direction(axis: tuple[str, int], pcs: PrincipalDirections, model_cfg: ModelConfig) -> Tensor:
+    """One prior standard deviation along a plane's axis: ("pc", i) the i-th principal direction, ("z", d) the raw
+    coordinate z[d]. (D,)"""
+    kind, i = axis
+    if kind == "pc":
+        return pcs.directions[i] * pcs.std[i]
+    return raw_directions(model_cfg.latent_dim, [i])[0] * prior_std(model_cfg.prior)
+
+
 def seed_code(model_cfg: ModelConfig, seed: int) -> Tensor:
     """The code (D,) a seed stands for: the first draw from the model's prior with that seed."""
     return sample_latent(model_cfg, 1, torch.Generator().manual_seed(int(seed)))[0]

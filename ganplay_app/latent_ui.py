@@ -1,37 +1,23 @@
-"""Widgets, model loading and caches of the Latent space page; each `*_ui()` draws and returns plain values.
+"""Widgets of the Latent space page; each `*_ui()` draws and returns plain values.
 
-Models are reached through a key: the path of a bundled checkpoint (every `*.safetensors` in the pretrained
-folder except the classifier), or UPLOAD for the checkpoint this session uploaded. Bundled models are shared
-by every session through `st.cache_resource` (read-only: eval mode, never trained); an upload lives in this
-session's `st.session_state` only. The pretrained folder is `$GANPLAY_PRETRAINED` when set (tests point it
-at a temporary folder), else the repository's `pretrained/`; it is read at call time.
-
-Widget keys start with `lt_`; the explorer's sliders, seed and class are bound to the URL.
+The models and their caches are in `ganplay_app.latent_models`, the URL state in `ganplay_app.latent_url`.
+Widget keys start with `lt_`; `latent_url` reads a link into them and writes them back to the URL.
 """
 from __future__ import annotations
 
-import dataclasses
-import os
 import secrets
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
-from ganplay.checkpoint import Checkpoint, CheckpointError, load_checkpoint
-from ganplay.data import DATASETS
-from ganplay.latent import INTERPOLATIONS, PrincipalDirections, principal_directions
+from ganplay.checkpoint import CheckpointError
+from ganplay.images import make_grid, upscale
+from ganplay.latent import INTERPOLATIONS
 from ganplay.models import MAX_CHECKPOINT_MB
+from ganplay_app.latent_models import UPLOAD, Upload, available_models, checkpoint, load_upload
+from ganplay_app.latent_url import GRID, MAX_FRAMES, N_SLIDERS, SLIDER_SIGMAS, SPAN, interpolation_defaults
 
-REPO_PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
-CLASSIFIER_FILE = "classifier.safetensors"
-UPLOAD = "upload"                  # the model key of this session's uploaded checkpoint
-N_DIRECTIONS = 10                  # principal directions computed per model
-N_SLIDERS = 6                      # of which the explorer shows sliders for the first few
 FRAGMENT_THREADS = 1               # torch threads for the page's sections (see ganplay.latent.torch_threads)
-SLIDER_SIGMAS = 3.0                # sliders span ±3 standard deviations of the prior along each direction
-MAX_FRAMES = 32                    # interpolation frames
 STRIP_WIDTH_PX, STRIP_GAP_PX = 760, 8   # the main column at 1280×720 with the sidebar open is ~790 px
 STRIP_MIN_FRAME_PX = 56            # narrower frames wrap into rows instead: a verdict caption needs room
 
@@ -42,116 +28,20 @@ def strip_frame_width(frames: int) -> int:
     return int(min(84, max(STRIP_MIN_FRAME_PX, (STRIP_WIDTH_PX - STRIP_GAP_PX * (frames - 1)) // frames)))
 
 
-def pretrained_dir() -> Path:
-    return Path(os.environ.get("GANPLAY_PRETRAINED") or REPO_PRETRAINED)
-
-
-def bundled_paths() -> list[Path]:
-    return sorted(p for p in pretrained_dir().glob("*.safetensors") if p.name != CLASSIFIER_FILE)
-
-
-# ---------------------------------------------------------------- models and their principal directions
-@dataclass
-class Upload:
-    name: str
-    checkpoint: Checkpoint
-    directions: dict[int, PrincipalDirections] = field(default_factory=dict)
-
-
-def load_upload(data: bytes) -> Checkpoint:
-    """A ganplay checkpoint from uploaded bytes, generator only; raises CheckpointError with the reason (a file
-    over MAX_CHECKPOINT_MB among them). Nothing in the file is executed: load_checkpoint parses safetensors and
-    JSON and never unpickles."""
-    return _for_viewing(load_checkpoint(data))
-
-
-def _for_viewing(ckpt: Checkpoint) -> Checkpoint:
-    ckpt.generator.eval().requires_grad_(False)
-    return dataclasses.replace(ckpt, discriminator=None)
-
-
-@st.cache_resource(show_spinner="Loading the model…", max_entries=16)
-def _bundled(path: str, mtime_ns: int) -> Checkpoint:      # mtime: a replaced file is loaded anew
-    return _for_viewing(load_checkpoint(path))
-
-
-@st.cache_resource(show_spinner="Finding the principal directions…", max_entries=32)
-def _bundled_directions(path: str, mtime_ns: int, k: int) -> PrincipalDirections:
-    ckpt = _bundled(path, mtime_ns)
-    return principal_directions(ckpt.generator, k=k, prior=ckpt.config.model.prior)
-
-
-def checkpoint(key: str) -> Checkpoint:
-    if key == UPLOAD:
-        return st.session_state.lt_upload.checkpoint
-    return _bundled(key, Path(key).stat().st_mtime_ns)
-
-
-def directions(key: str, k: int = N_DIRECTIONS) -> PrincipalDirections:
-    if key != UPLOAD:
-        return _bundled_directions(key, Path(key).stat().st_mtime_ns, k)
-    upload: Upload = st.session_state.lt_upload
-    if k not in upload.directions:
-        ckpt = upload.checkpoint
-        with st.spinner("Finding the principal directions…"):
-            upload.directions[k] = principal_directions(ckpt.generator, k=k, prior=ckpt.config.model.prior)
-    return upload.directions[k]
-
-
-def model_label(ckpt: Checkpoint) -> str:
-    if ckpt.card.get("title"):
-        return str(ckpt.card["title"])
-    steps = ckpt.record.get("steps")
-    return f"{ckpt.config.name} · {steps:,} steps" if isinstance(steps, int) else ckpt.config.name
-
-
-def available_models() -> tuple[dict[str, str], list[str]]:
-    """({model key: label}, [messages about bundled files that could not be loaded])."""
-    models, problems = {}, []
-    for path in bundled_paths():
-        try:
-            models[str(path)] = model_label(checkpoint(str(path)))
-        except CheckpointError as err:
-            problems.append(f"{path.name}: {err}")
-    if "lt_upload" in st.session_state:
-        upload = st.session_state.lt_upload
-        models[UPLOAD] = f"Uploaded: {upload.name} ({model_label(upload.checkpoint)})"
-    return models, problems
-
-
-# ---------------------------------------------------------------- the classifier that labels frames
-@st.cache_resource(show_spinner=False)
-def _classifier(path: str, mtime_ns: int):
-    from ganplay.classifier import load_classifier
-    return load_classifier(path)[0]
-
-
-def classifier_probabilities() -> Callable | None:
-    """images (N, C, S, S) in [-1, 1] -> class probabilities (N, 10), or None when no classifier is installed
-    (the pretrained folder's classifier first, then the repository's)."""
-    try:
-        from ganplay.classifier import classify
-        from ganplay.evaluate import to_classifier_input
-    except ImportError:
-        return None
-    for path in (pretrained_dir() / CLASSIFIER_FILE, REPO_PRETRAINED / CLASSIFIER_FILE):
-        if path.is_file():
-            try:
-                model = _classifier(str(path), path.stat().st_mtime_ns)
-            except CheckpointError:
-                return None
-            return lambda images: classify(model, to_classifier_input(images))[0]
-    return None
+def tiles(images, scale: int) -> list:
+    """Each image (C, S, S) of a batch as its own picture, enlarged `scale` times without smoothing."""
+    return [upscale(make_grid(image[None], padding=0), scale) for image in images]
 
 
 # ---------------------------------------------------------------- widgets
 def model_picker_ui() -> str | None:
     """Sidebar: choose a bundled or uploaded generator, or upload one. Returns the model key (None if none)."""
-    models, problems = available_models()
+    models, about, problems = available_models()
     for problem in problems:
         st.warning(problem)
     key = st.selectbox("Generator", list(models), key="lt_model", format_func=models.get, on_change=_on_new_model,
-                       placeholder="No generator yet: upload one") if models else None
+                       placeholder="No generator yet: upload one",
+                       help="\n".join(f"- **{models[k]}**: {about[k]}" for k in models)) if models else None
     st.file_uploader("Upload a checkpoint", type=["safetensors"], key="lt_file", on_change=_on_upload,
                      max_upload_size=MAX_CHECKPOINT_MB,       # what any ganplay model's checkpoint fits
                      help="A .safetensors checkpoint saved from the Training page or by `python -m ganplay train`. "
@@ -185,12 +75,6 @@ def _on_new_model() -> None:
                                 lt_grid_class=0)
 
 
-def interpolation_defaults(num_classes: int) -> dict:
-    """A conditional model starts on class A -> B (two seeds of one class look alike: ten 3s) from 3 to 8."""
-    k = num_classes or 10
-    return {"lt_mode": "classes" if num_classes else "seeds", "lt_class_a": min(3, k - 1), "lt_class_b": min(8, k - 1)}
-
-
 def _randomize() -> None:
     st.session_state.lt_seed = secrets.randbelow(100_000)   # no shared RNG state: sessions run in threads
 
@@ -201,15 +85,6 @@ def _reset_sliders() -> None:
             st.session_state[key] = 0.0
 
 
-def class_names(config) -> tuple[str, ...]:
-    """What a conditional model's class ids mean, from its dataset (Fashion-MNIST's garments); digits otherwise."""
-    spec = DATASETS.get(config.train.dataset)
-    k = config.model.num_classes
-    if k and spec is not None and len(spec.class_names) >= k:
-        return spec.class_names[:k]
-    return tuple(str(i) for i in range(k or 10))
-
-
 def _class_name(names: tuple[str, ...], c: int) -> str:
     return names[c] if c < len(names) else str(c)
 
@@ -218,10 +93,10 @@ def seed_ui(num_classes: int, names: tuple[str, ...] = ()) -> tuple[int, int | N
     """Seed box with Randomize, plus the class for a conditional model: (seed, class)."""
     # Two columns, not three: at 1280×720 a third column truncated the labels ("Random…").
     c1, c2 = st.columns([1.2, 1], vertical_alignment="bottom")
-    seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="lt_seed", bind="query-params")
+    seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="lt_seed")
     c2.button("Randomize", on_click=_randomize, icon=":material/casino:", width="stretch",
               help="A random seed: a new starting code z.")
-    label = st.selectbox("Class", list(range(num_classes)), key="lt_class", bind="query-params",
+    label = st.selectbox("Class", list(range(num_classes)), key="lt_class",
                          format_func=lambda c: _class_name(names, c)) if num_classes else None
     return int(seed), label
 
@@ -237,7 +112,7 @@ def direction_sliders_ui(explained: list[float]) -> list[float]:
     for i, share in enumerate(explained[:N_SLIDERS]):
         amounts.append(cols[i % 2].slider(
             f"PC{i + 1} · {share:.1%} of the variance", -SLIDER_SIGMAS, SLIDER_SIGMAS, 0.0, 0.1, format="%+.1f σ",
-            key=f"lt_pc{i + 1}", bind="query-params"))
+            key=f"lt_pc{i + 1}"))
     return amounts
 
 
@@ -302,8 +177,8 @@ def slice_ui(n_directions: int, latent_dim: int,
     c = st.columns(6 if num_classes else 5)
     axis_a = c[0].selectbox("Across →", axes, index=0, key="lt_axis_a", format_func=axis_name)
     axis_b = c[1].selectbox("Down ↓", axes, index=1, key="lt_axis_b", format_func=axis_name)
-    span = c[2].slider("Span (± σ)", 0.5, 5.0, 2.5, 0.5, key="lt_span")
-    n = c[3].slider("Grid size", 3, 11, 7, key="lt_grid_n")
+    span = c[2].slider("Span (± σ)", SPAN[0], SPAN[1], 2.5, SPAN[2], key="lt_span")
+    n = c[3].slider("Grid size", *GRID, 7, key="lt_grid_n")
     seed = c[4].number_input("Centre seed", 0, 2**31 - 1, 0, key="lt_grid_seed")
     label = c[5].selectbox("Class", list(range(num_classes)), key="lt_grid_class",
                            format_func=lambda c: _class_name(names, c)) if num_classes else None

@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from ganplay import theory
-from ganplay.figures.theory import generator_loss_figure
+from ganplay.figures import theory_vega
 from ganplay.theory import SITUATIONS, Distribution, Gaussian, Mixture
 
 MAX_COMPONENTS = 3
@@ -184,9 +183,9 @@ def sweep_for(p_data: Distribution, p_g: Distribution, n: int = 121) -> theory.S
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def loss_figure(mark: float, wrt: str) -> go.Figure:
-    """The generator-loss figure (cached: it depends only on the mark and the derivative shown)."""
-    return generator_loss_figure(mark=mark, wrt=wrt)
+def loss_chart(mark: float, wrt: str) -> tuple[dict, dict]:
+    """The generator-loss chart's (datasets, spec) (cached: it depends only on the mark and the derivative)."""
+    return theory_vega.loss_chart(mark=mark, wrt=wrt)
 
 
 def gradient_wrt_ui() -> str:

@@ -16,7 +16,7 @@ from ganplay.classifier import DigitClassifier, save_classifier
 from ganplay.latent import principal_directions
 from ganplay.models import build_models
 from ganplay.presets import preset
-from ganplay_app.latent_ui import load_upload
+from ganplay_app.latent_models import load_upload
 
 PAGE = str(Path(__file__).resolve().parents[1] / "ganplay_app" / "pages" / "latent.py")
 VERDICT = re.compile(r"^\d · \d{1,3}%$")
@@ -66,7 +66,11 @@ def current_code(at):
 
 def test_the_page_lists_the_generators_but_not_the_classifier(app):
     at = app()
-    assert at.selectbox(key="lt_model").options == ["cdcgan · 0 steps", "lecture · 0 steps"]
+    picker = at.selectbox(key="lt_model")
+    assert picker.options == ["Digits · conditional DCGAN", "Digits · DCGAN"]
+    # the full titles, the files and the steps are in the help beside the menu
+    assert "- **Digits · conditional DCGAN**: cdcgan · `cdcgan.safetensors` · 0 steps" in picker.help
+    assert "`lecture.safetensors`" in picker.help
     assert len(at.image) == 3                                   # the sample, the interpolation strip, the plane
     assert VERDICT.match(at.image[0].captions[0].split("classifier: ")[1])
 
@@ -174,7 +178,11 @@ def test_a_bad_upload_is_refused_with_a_clear_message(app, kind):
     assert not at.exception, at.exception
     assert len(at.error) == 1 and "refused" in at.error[0].value and expected in at.error[0].value
     assert "lt_upload" not in at.session_state
-    assert at.selectbox(key="lt_model").options == ["cdcgan · 0 steps", "lecture · 0 steps"]
+    picker = at.selectbox(key="lt_model")
+    assert picker.options == ["Digits · conditional DCGAN", "Digits · DCGAN"]
+    # the full titles, the files and the steps are in the help beside the menu
+    assert "- **Digits · conditional DCGAN**: cdcgan · `cdcgan.safetensors` · 0 steps" in picker.help
+    assert "`lecture.safetensors`" in picker.help
 
 
 def test_uploads_take_exactly_what_a_checkpoint_may_weigh(app):
@@ -201,7 +209,7 @@ def test_a_good_upload_is_explored_in_this_session(app):
 def test_without_a_classifier_the_frames_are_labelled_by_t(app, tmp_path, monkeypatch):
     _save(tmp_path, "lecture")
     monkeypatch.setenv("GANPLAY_PRETRAINED", str(tmp_path))
-    monkeypatch.setattr("ganplay_app.latent_ui.REPO_PRETRAINED", tmp_path)    # no bundled classifier either
+    monkeypatch.setattr("ganplay_app.latent_models.REPO_PRETRAINED", tmp_path)    # no bundled classifier either
     at = app()
     assert any("classifier" in c.value and "not installed" in c.value for c in at.caption)
     assert at.image[1].captions[0] == "t = 0.00"
@@ -261,3 +269,106 @@ def test_switching_models_shows_the_new_models_class_names(app, tmp_path, monkey
         box = at.selectbox(key=key)
         assert box.options == [str(i) for i in range(10)], key
     assert (at.selectbox(key="lt_class_a").value, at.selectbox(key="lt_class_b").value) == (3, 8)
+
+
+# --- the URL: a link opens the same view ---------------------------------------------------------------------
+
+def reopen(app_factory, query: dict[str, str]) -> AppTest:
+    """A fresh session (a student opening the link) on the page with these URL parameters."""
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def url_of(at) -> dict[str, str]:
+    return {name: at.query_params[name] for name in at.query_params}
+
+
+SHOWN = ("lt_seed", "lt_pc1", "lt_pc3", "lt_dims", "lt_dz3", "lt_mode", "lt_seed_a", "lt_seed_b", "lt_method",
+         "lt_frames", "lt_axis_a", "lt_axis_b", "lt_span", "lt_grid_n", "lt_grid_seed")
+
+
+def test_a_link_reopens_the_same_view(app):
+    at = app()
+    choose(at, "lecture")
+    at.number_input(key="lt_seed").set_value(7).run()
+    at.slider(key="lt_pc1").set_value(1.5).run()
+    at.slider(key="lt_pc3").set_value(-2.2).run()
+    at.multiselect(key="lt_dims").set_value([0, 3]).run()
+    at.slider(key="lt_dz3").set_value(-1.0).run()
+    at.number_input(key="lt_seed_a").set_value(4).run()
+    at.number_input(key="lt_seed_b").set_value(9).run()
+    at.radio(key="lt_method").set_value("spherical").run()
+    at.slider(key="lt_frames").set_value(12).run()
+    at.selectbox(key="lt_axis_a").set_value(("z", 3)).run()
+    at.slider(key="lt_span").set_value(3.0).run()
+    at.slider(key="lt_grid_n").set_value(5).run()
+    at.number_input(key="lt_grid_seed").set_value(11).run()
+    assert not at.exception
+    url = url_of(at)
+    assert url == {"model": "lecture", "seed": "7", "pc1": "1.5", "pc3": "-2.2", "dims": "0,3", "dz3": "-1",
+                   "seed_a": "4", "seed_b": "9", "path": "spherical", "frames": "12", "across": "z3", "span": "3",
+                   "grid": "5", "grid_seed": "11"}
+    student = reopen(app, url)
+    assert not student.warning                               # nothing in the link was ignored
+    assert student.selectbox(key="lt_model").value.endswith("lecture.safetensors")
+    for key in SHOWN:
+        assert student.session_state[key] == at.session_state[key], key
+    assert torch.allclose(current_code(student), current_code(at))
+    assert len(student.image[1].value) == 12
+    assert url_of(student) == url                            # and the student's URL is the lecturer's
+
+
+def test_a_link_to_a_conditional_model_keeps_its_classes(app):
+    at = app()
+    choose(at, "cdcgan")
+    at.selectbox(key="lt_class").select(8).run()
+    at.selectbox(key="lt_class_a").select(1).run()
+    at.selectbox(key="lt_class_b").select(7).run()
+    url = url_of(at)
+    assert {k: url[k] for k in ("model", "class", "class_a", "class_b")} == {
+        "model": "cdcgan", "class": "8", "class_a": "1", "class_b": "7"}
+    assert "mode" not in url                                  # a conditional model's default: class A -> B
+    student = reopen(app, url)
+    assert student.session_state.lt_current["class"] == 8
+    assert (student.selectbox(key="lt_class_a").value, student.selectbox(key="lt_class_b").value) == (1, 7)
+    assert torch.allclose(current_code(student), current_code(at))
+
+
+HOSTILE = {
+    "model": "../../etc/passwd", "seed": "-1", "seed_a": "1e99", "seed_b": "99999999999", "pc1": "nan",
+    "pc2": "inf", "pc3": "9", "pc4": "1.0; drop", "dims": "0,0,99", "frames": "1000", "across": "pc99",
+    "down": "<script>alert(1)</script>", "path": "wormhole", "span": "-2", "grid": "2", "mode": "teleport",
+    "class": "3", "utm_source": "x" * 500,
+}
+
+
+def test_hostile_link_values_are_ignored_with_a_note(app):
+    at = reopen(app, HOSTILE)
+    assert not at.exception
+    (note,) = at.warning
+    for name in HOSTILE:
+        if name not in ("utm_source", "class"):                # cdcgan has a class 3
+            assert f"`{name}=" in note.value, name
+    assert "`utm_source` is not a setting of this page" in note.value
+    assert "<script>" not in note.value.replace("`down=<script>alert(1)</", "")   # shown as code, cut short
+    # every widget fell back to its default, on the page's first model (cdcgan: `class` 3 was valid there)
+    assert at.selectbox(key="lt_model").value.endswith("cdcgan.safetensors")
+    defaults = {"lt_seed": 0, "lt_seed_a": 1, "lt_seed_b": 2, "lt_pc1": 0.0, "lt_pc2": 0.0, "lt_pc3": 0.0,
+                "lt_pc4": 0.0, "lt_dims": [0, 1], "lt_frames": 10, "lt_axis_a": ("pc", 0), "lt_axis_b": ("pc", 1),
+                "lt_method": "linear", "lt_span": 2.5, "lt_grid_n": 7, "lt_mode": "classes"}
+    for key, value in defaults.items():
+        assert at.session_state[key] == value, key
+    assert at.session_state.lt_current["class"] == 3
+    at.slider(key="lt_pc1").set_value(1.0).run()               # the note is shown once, then the page goes on
+    assert not at.warning and not at.exception
+
+
+def test_a_class_in_a_link_to_an_unconditional_model_is_ignored(app):
+    at = reopen(app, {"model": "lecture", "class": "3", "grid_class": "2", "seed": "5"})
+    (note,) = at.warning
+    assert "`class=3` (expected this model has no classes)" in note.value
+    assert at.session_state.lt_current["seed"] == 5

@@ -1,12 +1,13 @@
 """The app through Streamlit's AppTest: every page runs, and the Theory page's widgets and URL drive the
 numbers it shows, checked against closed forms and against ganplay.theory called directly."""
 
-import base64
 import json
 import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -55,15 +56,20 @@ def assert_metrics(at: AppTest, p_data, p_g) -> None:
         assert got[label] == pytest.approx(value, abs=5.1e-5, rel=1e-4), label
 
 
-def plot_spec(at: AppTest, index: int) -> dict:
-    return json.loads(at.get("plotly_chart")[index].proto.spec)
+CHARTS = ("densities", "separation", "losses")
 
 
-def trace_array(values) -> np.ndarray:
-    """Plotly serialises numpy arrays as base64 typed arrays; plain lists pass through."""
-    if isinstance(values, dict):
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-    return np.asarray(values, dtype=float)
+def chart(at: AppTest, name: str) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """A Vega-Lite chart on the page as (spec, {dataset name: DataFrame}), decoded from what Streamlit sends."""
+    proto = at.get("vega_lite_chart")[CHARTS.index(name)].proto
+    data = {d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in proto.datasets}
+    return json.loads(proto.spec), data
+
+
+def x_range(at: AppTest) -> list[float]:
+    """The densities chart's x-axis: its curves' extent (the spec leaves the x-scale to the data)."""
+    x = chart(at, "densities")[1]["p_g"]["x"]
+    return [x.min(), x.max()]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -90,7 +96,11 @@ def test_theory_opens_on_the_slightly_shifted_situation():
     assert got["Wasserstein-1"] == 1.0
     assert at.info[0].value == s.lesson
     assert at.button(key="situation_shifted").proto.type == "primary"
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("vega_lite_chart")) == 3
+    spec, data = chart(at, "densities")
+    x = data["p_g"]["x"].to_numpy()
+    np.testing.assert_allclose(data["p_g"]["y"], s.p_g.pdf(x))
+    np.testing.assert_allclose(data["dstar"]["y"], theory.optimal_discriminator(s.p_data, s.p_g, x))
 
 
 @pytest.mark.parametrize("key", list(SITUATIONS))
@@ -144,8 +154,8 @@ def test_far_apart_shows_jsd_at_log2_and_w1_at_the_distance():
     assert tiles["V(D*, G)"] == "≈ 0.0000"
     assert not any("e-" in value or "e+" in value for value in tiles.values()), tiles
     # the sweep plots JSD flat at log 2 out here, and a vanishing minimax gradient at the current separation
-    sweep = plot_spec(at, 1)["data"]
-    separation, jsd, grad = (trace_array(sweep[0]["x"]), trace_array(sweep[0]["y"]), trace_array(sweep[2]["y"]))
+    sweep = chart(at, "separation")[1]["sweep"]
+    separation, jsd, grad = (sweep[c].to_numpy() for c in ("x", "jsd", "minimax"))
     far = np.abs(separation) >= 10
     assert np.all(np.abs(jsd[far] - LOG2) < 1e-5)
     assert np.all(grad[far] < 1e-4)
@@ -154,16 +164,39 @@ def test_far_apart_shows_jsd_at_log2_and_w1_at_the_distance():
 
 def test_moving_either_mean_leaves_the_density_axis_where_it_was():
     at = open_app(THEORY)
-    x_range = plot_spec(at, 0)["layout"]["xaxis"]["range"]
+    before = x_range(at)
     # the sliders' means span [-10, 10] and every σ is 1: 4σ beyond either end
-    assert x_range == [-14.0, 14.0]
+    assert before == [-14.0, 14.0]
     for key, value in (("gen_mu1", 9.5), ("gen_mu1", -7.0), ("data_mu1", 4.0)):
         at.slider(key=key).set_value(value).run()
-        assert plot_spec(at, 0)["layout"]["xaxis"]["range"] == x_range, key
+        assert x_range(at) == before, key
     at.button(key="situation_far_apart").click().run()
-    assert plot_spec(at, 0)["layout"]["xaxis"]["range"] == x_range
+    assert x_range(at) == before
     at.slider(key="gen_sd1").set_value(2.0).run()     # a wider p_g needs room for its tails
-    assert plot_spec(at, 0)["layout"]["xaxis"]["range"] == [-18.0, 18.0]
+    assert x_range(at) == [-18.0, 18.0]
+
+
+def test_a_slider_step_changes_the_charts_data_but_not_their_specs():
+    # The browser updates a Vega-Lite chart in place only while its spec stays the same (shared/docs/live-charts.md):
+    # what moves with p_g (its curve, D*, the current separation, the mark and its label) must be data.
+    at = open_app(THEORY)
+    before = {name: chart(at, name) for name in CHARTS}
+    at.slider(key="gen_mu1").set_value(1.5).run()
+    after = {name: chart(at, name) for name in CHARTS}
+    for name in CHARTS:
+        assert after[name][0] == before[name][0], name
+    assert not after["densities"][1]["p_g"].equals(before["densities"][1]["p_g"])
+    assert after["separation"][1]["current"]["x"].tolist() == [1.5]
+    assert before["separation"][1]["current"]["x"].tolist() == [1.0]
+    mark = theory.mean_optimal_d_on_fakes(Gaussian(0, 1), Gaussian(1.5, 1))
+    assert after["losses"][1]["mark_left"]["label"].tolist() == [f"your p_g: E[D*(G(z))] = {mark:.2f}"]
+    # a situation (a wider sweep, other widths, a second component) and the widest σ change data only, too
+    for act in (lambda: at.button(key="situation_far_apart").click().run(),
+                lambda: at.button(key="situation_mode_covering").click().run(),
+                lambda: at.slider(key="gen_sd1").set_value(5.0).run()):
+        act()
+        for name in CHARTS:
+            assert chart(at, name)[0] == before[name][0], name
 
 
 def test_sliders_drive_the_metrics():
@@ -198,7 +231,7 @@ def test_the_url_restores_a_slide():
     assert_metrics(at, s.p_data, s.p_g)
     assert at.info[0].value == s.lesson
     assert at.segmented_control(key="grad_wrt").value == "D"
-    assert "∂D" in plot_spec(at, 2)["layout"]["annotations"][1]["text"]
+    assert "∂D" in chart(at, "losses")[0]["hconcat"][1]["title"]
 
 
 def test_invalid_url_values_fall_back_to_defaults():
@@ -212,12 +245,12 @@ def test_invalid_url_values_fall_back_to_defaults():
 def test_loss_figure_follows_the_derivative_choice_and_marks_the_fakes():
     at = open_app(THEORY)
     at.button(key="situation_identical").click().run()
-    assert "score" in plot_spec(at, 2)["layout"]["annotations"][1]["text"]
+    assert "score" in chart(at, "losses")[0]["hconcat"][1]["title"]
     caption = " ".join(c.value for c in at.caption)
     assert "E[D*(G(z))] = 0.500" in caption  # D* = ½ everywhere when p_g = p_data
     at.segmented_control(key="grad_wrt").set_value("D").run()
     assert not at.exception
-    assert "∂D" in plot_spec(at, 2)["layout"]["annotations"][1]["text"]
+    assert "∂D" in chart(at, "losses")[0]["hconcat"][1]["title"]
 
 
 def test_the_loss_table_shows_the_loss_registrys_own_titles_and_formulas():

@@ -1,4 +1,5 @@
 """ganplay.latent: interpolation, GANSpace directions, edits and 2-D slices, checked against closed forms."""
+import dataclasses
 import io
 import math
 
@@ -239,3 +240,12 @@ def test_explorer_code_combines_seed_principal_directions_and_raw_coordinates(mo
     raw_step = 2.0 * latent.prior_std(cfg.prior) * torch.eye(cfg.latent_dim)[4]
     expected = z0 + 1.5 * pcs.std[1] * pcs.directions[1] + raw_step
     assert torch.allclose(moved, expected, atol=1e-5)
+
+
+def test_axis_direction_is_one_prior_sigma_along_a_pc_or_a_raw_coordinate():
+    cfg = dataclasses.replace(preset("lecture").model, latent_dim=4, prior="uniform")
+    pcs = latent.PrincipalDirections(directions=torch.eye(4)[[2, 0]], std=torch.tensor([0.5, 2.0]),
+                                     explained_variance=torch.tensor([0.7, 0.3]))
+    assert torch.equal(latent.axis_direction(("pc", 1), pcs, cfg), torch.tensor([2.0, 0.0, 0.0, 0.0]))
+    # z[3] under U[-1, 1): one standard deviation is 1/sqrt(3)
+    assert torch.allclose(latent.axis_direction(("z", 3), pcs, cfg), torch.tensor([0, 0, 0, 3 ** -0.5]))

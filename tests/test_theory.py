@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from ganplay import theory
-from ganplay.figures.theory import densities_figure, fixed_interval, generator_loss_figure, separation_figure
+from ganplay.figures import theory_vega
+from ganplay.figures.theory import (
+    _loss_curves,
+    densities_figure,
+    fixed_interval,
+    generator_loss_figure,
+    separation_figure,
+)
 from ganplay.losses import LOSSES
 from ganplay.theory import (
     LOG2,
@@ -376,3 +383,45 @@ def test_the_band_label_in_the_d_view_sits_above_every_curve():
         if trace.xaxis == "x2":
             under = (trace.x >= label.x) & (trace.x <= label.x + 0.4)
             assert trace.y[under].max() < bottom, trace.name
+
+
+# --- the page's Vega-Lite charts ---------------------------------------------------------------------------
+
+def test_vega_charts_carry_the_computed_curves():
+    s = SITUATIONS["mode_dropping"]
+    data, spec = theory_vega.densities_chart(s.p_data, s.p_g, x_range=(-14.0, 14.0), n=201)
+    x = data["dstar"]["x"].to_numpy()
+    assert x[0] == -14.0 and x[-1] == 14.0 and len(x) == 201
+    np.testing.assert_allclose(data["dstar"]["y"], optimal_discriminator(s.p_data, s.p_g, x))
+    np.testing.assert_allclose(data["p_data"]["y"], s.p_data.pdf(x))
+    assert spec["resolve"] == {"scale": {"y": "independent"}}          # D* on its own axis, on the right
+    sweep = theory.separation_sweep(s.p_data, s.p_g, np.linspace(-5, 5, 5))
+    data, spec = theory_vega.separation_chart(sweep, current=-3.0)
+    np.testing.assert_allclose(data["sweep"]["jsd"], sweep.jsd)
+    np.testing.assert_allclose(data["sweep"]["nonsat"], sweep.nonsaturating_grad)
+    assert data["current"]["x"].tolist() == [-3.0]
+    assert [p["title"] for p in spec["hconcat"]][0] == "Jensen–Shannon divergence (nats)"
+
+
+@pytest.mark.parametrize("mark, side", [(0.0, "left"), (0.3, "left"), (0.54, "left"), (0.56, "right"),
+                                        (0.8, "right"), (None, None)])
+def test_the_vega_loss_chart_puts_the_mark_label_on_the_side_away_from_the_dive(mark, side):
+    data, spec = theory_vega.loss_chart(mark=mark)
+    for name in ("mark_left", "mark_right"):
+        rows = data[name]
+        if name == f"mark_{side}":
+            assert rows["x"].tolist() == [mark] and rows["label"].tolist() == [f"your p_g: E[D*(G(z))] = {mark:.2f}"]
+        else:
+            assert rows.empty
+    # the spec does not depend on the mark: the browser moves the line without rebuilding the chart
+    assert spec == theory_vega.loss_chart(mark=0.42)[1]
+
+
+def test_the_vega_loss_chart_plots_the_registrys_losses_and_refuses_an_unknown_derivative():
+    data, spec = theory_vega.loss_chart(wrt="D")
+    d, losses = _loss_curves(300)
+    minimax = data["grads"][data["grads"]["series"] == losses["minimax"].title]
+    np.testing.assert_allclose(minimax["y"], np.abs(losses["minimax"].dloss_dd))
+    assert spec["hconcat"][1]["title"] == "|∂ loss / ∂D|"
+    with pytest.raises(ValueError):
+        theory_vega.loss_chart(wrt="logit")

@@ -4,13 +4,14 @@ Three sections, each an `st.fragment`, so moving one of its widgets reruns only 
 its principal directions come from caches (ganplay_app.latent_ui): (1) one large sample moved along GANSpace
 directions and raw latent coordinates, (2) an interpolation between two codes or two classes, each frame labelled
 by the digit classifier, exported as GIF and PNG strip, (3) a 2-D slice of latent space as a grid.
+Everything on it round-trips through the URL (ganplay_app.latent_url): a link opens the same view.
 """
 import streamlit as st
 
 from ganplay import latent
 from ganplay.evaluate import digit_judge_refusal
 from ganplay.images import make_grid, png_bytes, upscale
-from ganplay_app import latent_ui
+from ganplay_app import latent_models, latent_ui, latent_url
 
 st.title("Latent space")
 st.markdown(
@@ -19,19 +20,23 @@ st.markdown(
     "generator's early activations, as GANSpace finds them), walk from one code to another, or lay out a "
     "plane of codes as a grid."
 )
+latent_url.restore()
 with st.sidebar:
     key = latent_ui.model_picker_ui()
+if notes := st.session_state.pop("lt_url_notes", None):
+    st.warning("Some settings in this link were ignored, the page shows its defaults for them: " + "; ".join(notes)
+               + ".", icon=":material/link_off:")
 if key is None:
     st.info("No generator to explore yet. Train one on the Training page, or with `python -m ganplay train "
             "--preset lecture --seconds 60 --out lecture.safetensors`, and upload the checkpoint in the sidebar.")
     st.stop()
 
-ckpt = latent_ui.checkpoint(key)
+ckpt = latent_models.checkpoint(key)
 cfg, G = ckpt.config.model, ckpt.generator
-pcs = latent_ui.directions(key)
+pcs = latent_models.directions(key)
 judge_refusal = digit_judge_refusal(ckpt.config)     # the digit classifier only knows MNIST digits
-probabilities = latent_ui.classifier_probabilities() if judge_refusal is None else None
-class_names = latent_ui.class_names(ckpt.config)
+probabilities = latent_models.classifier_probabilities() if judge_refusal is None else None
+class_names = latent_models.class_names(ckpt.config)
 size = cfg.image_size
 steps = ckpt.record.get("steps")
 st.caption(" · ".join(filter(None, [
@@ -53,10 +58,6 @@ def verdicts(images) -> list[str] | None:
     return latent.prediction_labels(probabilities(images)) if probabilities else None
 
 
-def tiles(images, scale: int) -> list:
-    return [upscale(make_grid(image[None], padding=0), scale) for image in images]
-
-
 st.subheader("1 · One sample, many directions", divider="gray")
 
 
@@ -72,9 +73,10 @@ def explorer() -> None:
     image = latent.generate(G, z, label)
     verdict = verdicts(image)
     with image_col:
-        st.image(tiles(image, max(1, 336 // size))[0], output_format="PNG",
+        st.image(latent_ui.tiles(image, max(1, 336 // size))[0], output_format="PNG",
                  caption=f"seed {seed}" + (f" · classifier: {verdict[0]}" if verdict else ""))
     st.session_state.lt_current = {"model": key, "seed": seed, "class": label, "code": z.tolist()}
+    latent_url.publish(key)
 
 
 explorer()
@@ -110,7 +112,8 @@ def interpolation() -> None:
         ends = [latent.code_for_class(G, cfg, probabilities, c, seed=s.seed_a)[0] for c in (s.class_a, s.class_b)]
         codes = latent.interpolate(*ends, s.frames, s.method)
     images = latent.generate(G, codes, y)
-    st.image(tiles(images, max(1, 84 // size)), output_format="PNG", width=latent_ui.strip_frame_width(len(images)),
+    st.image(latent_ui.tiles(images, max(1, 84 // size)), output_format="PNG",
+             width=latent_ui.strip_frame_width(len(images)),
              caption=verdicts(images) or [f"t = {i / (len(images) - 1):.2f}" for i in range(len(images))])
     if s.mode == "classes":
         st.caption("Class A → class B keeps the code and blends the generator's class input from one to the other."
@@ -123,6 +126,7 @@ def interpolation() -> None:
                          on_click="ignore", icon=":material/download:", width="stretch")
     d[1].download_button("PNG strip", lambda: png_bytes(upscale(make_grid(images, nrow=len(images)), 4)),
                          f"{name}.png", "image/png", on_click="ignore", icon=":material/download:", width="stretch")
+    latent_url.publish(key)
 
 
 interpolation()
@@ -130,25 +134,20 @@ interpolation()
 st.subheader("3 · A plane through latent space", divider="gray")
 
 
-def axis_vector(axis: tuple[str, int]):
-    kind, i = axis
-    if kind == "pc":
-        return pcs.directions[i] * pcs.std[i]
-    return latent.raw_directions(cfg.latent_dim, [i])[0] * latent.prior_std(cfg.prior)
-
-
 @st.fragment
 @latent.torch_threads(latent_ui.FRAGMENT_THREADS)
 def latent_plane() -> None:
     axis_a, axis_b, span, n, seed, label = latent_ui.slice_ui(len(pcs.directions), cfg.latent_dim, cfg.num_classes,
                                                                 class_names)
-    codes = latent.latent_grid(latent.seed_code(cfg, seed), axis_vector(axis_a), axis_vector(axis_b), span, n)
+    across, down = (latent.axis_direction(axis, pcs, cfg) for axis in (axis_a, axis_b))
+    codes = latent.latent_grid(latent.seed_code(cfg, seed), across, down, span, n)
     grid = upscale(make_grid(latent.generate(G, codes, label), nrow=n), max(1, round(600 / (n * size))))
     across, down = (latent_ui.axis_name(axis) for axis in (axis_a, axis_b))
     st.image(grid, output_format="PNG", caption=f"→ {across} and ↓ {down}, each from −{span:g}σ to "
                                                 f"+{span:g}σ around seed {seed}")
     st.download_button("Grid (PNG)", png_bytes(grid), f"{ckpt.config.name}-plane.png", "image/png",
                        on_click="ignore", icon=":material/download:")
+    latent_url.publish(key)
 
 
 latent_plane()
