@@ -54,4 +54,12 @@ LESSONS: tuple[Lesson, ...] = (
         "several losses side by side.",
         "ganplay_app/pages/toy_lab.py",
     ),
+    Lesson(
+        "Lessons", ":material/school:",
+        "A gallery of the ways GANs fail, each one click away and seeded to fail the same way every time: mode "
+        "collapse, the saturating minimax loss, a discriminator that wins outright, oscillation, divergence to "
+        "NaN, WGAN's weight clipping. Predict what will happen, watch it, read why, and apply the fix to the "
+        "running game.",
+        "ganplay_app/pages/lessons.py",
+    ),
 )
