@@ -20,8 +20,6 @@ import dataclasses
 import sys
 from dataclasses import dataclass, field
 
-import torch
-
 from ganplay.config import DiscriminatorConfig, GeneratorConfig, ModelConfig, RunConfig, TrainConfig
 from ganplay.lessons.metrics import METRICS, Evidence, measure, train
 from ganplay.presets import preset
@@ -332,7 +330,6 @@ def demonstrate(item: GalleryItem, images=None, device: str = "cpu") -> Demo:
 
 
 def main(argv: list[str] | None = None) -> int:
-    torch.set_num_threads(1)
     names = (argv if argv is not None else sys.argv[1:]) or list(GALLERY)
     for name in names:
         print(demonstrate(GALLERY[name]).line(), flush=True)
