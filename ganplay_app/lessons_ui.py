@@ -38,7 +38,9 @@ def choose_item() -> GalleryItem:
         if wanted is not None and wanted not in GALLERY:
             ss["lessons_bad_item"] = wanted
     slug = st.selectbox("Failure", list(GALLERY), format_func=lambda s: GALLERY[s].title, key=ITEM_KEY,
-                        on_change=_on_item_change)
+                        on_change=_on_item_change,
+                        help="One click shows a failure, seeded so it happens the same way in front of every "
+                             "class; a second click applies the fix. The address bar keeps the card (?item=).")
     st.query_params["item"] = slug
     bad = ss.get("lessons_bad_item")
     if bad:
@@ -145,12 +147,16 @@ def buttons_ui(item: GalleryItem, control: RunControl, run: TrainingRun | None) 
         st.error(control.error())
 
 
-def card_text_ui(item: GalleryItem) -> None:
-    """What to watch, why it happens (with its formula), and the fix."""
+def card_text_ui(item: GalleryItem, revealed: bool) -> None:
+    """What to watch and why it happens, with its formula (open once the run is revealed)."""
     st.markdown(f"**What to watch.** {item.watch}")
-    with st.expander("Why it happens", expanded=True, icon=":material/school:"):
+    with st.expander("Why it happens", expanded=revealed, icon=":material/school:"):
         st.markdown(item.why)
         st.latex(item.formula)
+
+
+def fix_text_ui(item: GalleryItem) -> None:
+    """The fix, whether it applies to the running game, and how the failure is measured."""
     fix = item.fix
     how = ("Applied to the running game: the class watches the same run recover." if fix.is_live
            else fix.why_not_live)

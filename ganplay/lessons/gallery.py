@@ -91,10 +91,11 @@ _RING_NETS_BLOBS = preset("toy-ring").replace(**{"name": "gallery-mode-collapse-
 
 _SMALL_MLP_MNIST = RunConfig(
     name="gallery-mode-collapse-mnist",
-    description="A small MLP GAN on MNIST: z 16, G 16-128-784, D 784-128-1, non-saturating, Adam 2e-3, batch 64.",
+    description="A small MLP GAN on MNIST that over-trains G: z 16, G 16-128-784, D 784-128-1, non-saturating, "
+                "Adam, G 5e-3 with 5 G steps per D step, D 2e-3, batch 64.",
     model=ModelConfig(latent_dim=16, generator=GeneratorConfig(arch="mlp", hidden=(128,)),
                       discriminator=DiscriminatorConfig(arch="mlp", hidden=(128,))),
-    train=TrainConfig(loss="nonsaturating", lr_g=2e-3, lr_d=2e-3, batch_size=64, dataset="mnist", seed=0),
+    train=TrainConfig(loss="nonsaturating", lr_g=5e-3, lr_d=2e-3, batch_size=64, g_steps=5, dataset="mnist", seed=0),
 )
 _LECTURE_FIXED = preset("lecture").replace(**{"name": "gallery-mode-collapse-mnist-fixed",
                                               "train.precision": "float32"})
@@ -115,9 +116,9 @@ ITEMS = [
             "see the blobs G misses (here: one hidden layer of 8 units, GAN Lab's default), putting every "
             "sample on one blob is a perfectly good answer to D, and the game stalls there. The objective "
             "only asks that p_g fool D; it has no term for the modes G leaves out.",
-        formula=r"\min_G \max_D\; \mathbb{E}_{x\sim p_\text{data}}[\log D(x)] + "
-                r"\mathbb{E}_{z}[\log(1 - D(G(z)))]\quad\text{is satisfied locally by any } p_g "
-                r"\text{ that } D \text{ cannot tell from } p_\text{data}",
+        formula=r"\begin{gathered}\min_G \max_D\; \mathbb{E}_{x\sim p_\text{data}}[\log D(x)] + "
+                r"\mathbb{E}_{z}[\log(1 - D(G(z)))]\\ \text{is satisfied locally by any } p_g "
+                r"\text{ that this } D \text{ cannot tell from } p_\text{data}\end{gathered}",
         fix=Fix("Give D (and G) the capacity to see every blob: 3 hidden layers of 128 units, Adam, a larger "
                 "batch and a moving average of G's weights (the toy-ring recipe).",
                 recipe=_RING_NETS_BLOBS,
@@ -143,7 +144,7 @@ ITEMS = [
             "class histogram stays a single bar. Nothing in either loss rewards G for variety. Convolutional "
             "nets with batch norm (DCGAN) let D compare the samples of a batch through the batch statistics and "
             "learn image structure fast, and the collapse breaks up within a couple of hundred iterations.",
-        formula=r"G(z_1) pprox G(z_2) pprox \dots pprox x^\star,\quad x^\star = rg\max_x D(x)",
+        formula=r"G(z_1) \approx G(z_2) \approx \dots \approx x^\star,\quad x^\star = \arg\max_x D(x)",
         fix=Fix("Train the convolutional `lecture` recipe (a small DCGAN with batch norm, article 002's "
                 "architecture family) instead.",
                 recipe=_LECTURE_FIXED,
@@ -169,9 +170,10 @@ ITEMS = [
             "−σ(ℓ) = −D(G(z)): when D confidently rejects the fakes, D(G(z)) ≈ 0 and the gradient is ≈ 0, "
             "exactly when G needs it most. The non-saturating loss −log D(G(z)) has the same fixed points but "
             "gradient −(1 − D(G(z))) ≈ −1 there. (Goodfellow et al. 2014, section 3.)",
-        formula=r"\frac{\partial}{\partial \ell}\log(1-\sigma(\ell)) = -\sigma(\ell) \xrightarrow{D(G(z))\to 0} 0"
-                r"\qquad\text{vs.}\qquad \frac{\partial}{\partial \ell}\big(-\log\sigma(\ell)\big) = "
-                r"-(1-\sigma(\ell)) \to -1",
+        formula=r"\begin{aligned}\text{minimax: }\ \frac{\partial}{\partial \ell}\log(1-\sigma(\ell)) &= "
+                r"-\sigma(\ell) \xrightarrow{D(G(z))\to 0} 0\\ \text{non-saturating: }\ "
+                r"\frac{\partial}{\partial \ell}\big(-\log\sigma(\ell)\big) &= -(1-\sigma(\ell)) "
+                r"\xrightarrow{D(G(z))\to 0} -1\end{aligned}",
         fix=Fix("Switch the running game to the non-saturating loss −log D(G(z)).",
                 live={"loss": "nonsaturating"}),
         fix_steps=20,
@@ -196,8 +198,8 @@ ITEMS = [
             "everywhere, the D loss is 0, and G's gradient (through D's saturated output) carries little about "
             "where the data is. The game needs the two players at comparable strength: equal learning rates, "
             "one D step per G step for the non-saturating loss.",
-        formula=r"L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))] \to 0 \iff D(x)\to 1,\ "
-                r"D(G(z)) \to 0",
+        formula=r"\begin{gathered}L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))] \to 0"
+                r"\\ \iff D(x)\to 1 \text{ and } D(G(z)) \to 0\end{gathered}",
         fix=Fix("Balance the players on the running game: D's learning rate down to G's, one D step per G step.",
                 live={"lr_d": 1e-3, "lr_g": 1e-3, "d_steps": 1}),
         fix_steps=300,
@@ -221,9 +223,9 @@ ITEMS = [
             "rotate around the equilibrium instead of descending into it (on the bilinear game x·y they spiral "
             "outwards). High learning rates and heavy momentum (Adam's β₁ = 0.9) make each step overshoot, so "
             "the players chase each other. Smaller steps, β₁ = 0.5 (DCGAN) or averaging G's weights damp it.",
-        formula=r"\min_x\max_y\ xy:\quad \begin{pmatrix}x\\y\end{pmatrix}_{t+1} = "
-                r"\begin{pmatrix}1 & -\eta\\ \eta & 1\end{pmatrix}\begin{pmatrix}x\\y\end{pmatrix}_t,\quad "
-                r"\lVert\cdot\rVert_{t+1} = \sqrt{1+\eta^2}\,\lVert\cdot\rVert_t",
+        formula=r"\begin{gathered}\min_x\max_y\ xy:\quad \begin{pmatrix}x\\y\end{pmatrix}_{t+1} = "
+                r"\begin{pmatrix}1 & -\eta\\ \eta & 1\end{pmatrix}\begin{pmatrix}x\\y\end{pmatrix}_t"
+                r"\\ \lVert(x, y)\rVert_{t+1} = \sqrt{1+\eta^2}\,\lVert(x, y)\rVert_t\end{gathered}",
         fix=Fix("Lower both learning rates fiftyfold, to 1e-4, on the running game (Adam's β₁ cannot change "
                 "live; the Toy lab's recipes use 0.5).", live={"lr_g": 1e-4, "lr_d": 1e-4}),
         fix_steps=600,
@@ -249,7 +251,7 @@ ITEMS = [
             "then NaN. ganplay's trainer refuses an update whose loss or gradient is not finite, so the weights "
             "are left as they were and the run stops with a message instead of silently training on garbage.",
         formula=r"\theta_{t+1} = \theta_t - \eta\nabla L(\theta_t)\ \text{ is unstable for }\ "
-                r"\eta > \frac{2}{\lambda_\max(\nabla^2 L)}",
+                r"\eta > \frac{2}{\lambda_{\max}(\nabla^2 L)}",
         fix=Fix("Start again with learning rate 1e-3 (Adam): a diverged run cannot continue.",
                 recipe=_toy("divergence-nan-fixed"),
                 why_not_live="The trainer stopped the run at the non-finite update; a fresh run starts with the "
@@ -275,8 +277,10 @@ ITEMS = [
             "but pushes most weights to ±c and leaves the critic too weak to model the data: its gradient "
             "norm is far below 1, and what G learns from it is a blunt push. The gradient penalty instead asks "
             "for gradient norm 1 on points between real and fake samples (Gulrajani et al. 2017).",
-        formula=r"L_D = \mathbb{E}_z[D(G(z))] - \mathbb{E}_x[D(x)] + \lambda\,\mathbb{E}_{\hat x}\big[(\lVert"
-                r"\nabla_{\hat x}D(\hat x)\rVert_2 - 1)^2\big],\quad \hat x = \epsilon x + (1-\epsilon)G(z)",
+        formula=r"\begin{gathered}L_D = \mathbb{E}_z[D(G(z))] - \mathbb{E}_x[D(x)] + \lambda\,\mathbb{E}_{\hat x}"
+                r"\big[(\lVert\nabla_{\hat x}D(\hat x)\rVert_2 - 1)^2\big]\\ \hat x = \epsilon x + "
+                r"(1-\epsilon)G(z),\quad \text{clipping instead: } w \leftarrow \mathrm{clip}(w, -c, c)"
+                r"\end{gathered}",
         fix=Fix("Switch the running critic from weight clipping to the gradient penalty (λ = 10); its weights "
                 "are simply no longer clipped.", live={"loss": "wgan-gp"}),
         fix_steps=300,

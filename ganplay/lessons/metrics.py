@@ -39,6 +39,7 @@ class Trace:
 class Evidence:
     value: float
     text: str
+    extra: dict = field(default_factory=dict)
 
 
 def train(trainer: Trainer, steps: int) -> Trace:
@@ -67,15 +68,30 @@ def modes(trainer: Trainer, trace: Trace, data) -> Evidence:
     return Evidence(stats.captured, f"{stats.captured} of {stats.total} modes, {stats.high_quality:.0%} high quality")
 
 
+def diversity(images: torch.Tensor, reference: torch.Tensor) -> float:
+    """Mean pairwise distance between images (N, C, S, S), over that of `reference` images: about 1 for samples
+    as varied as the data, 0 when every sample is the same image (G ignores z)."""
+    def spread(x: torch.Tensor) -> float:
+        flat = x.flatten(1).double()
+        return float(torch.cdist(flat, flat).sum() / (len(flat) * (len(flat) - 1)))
+    return spread(images) / spread(reference)
+
+
 def classes(trainer: Trainer, trace: Trace, data) -> Evidence:
-    """Digits present in 200 samples as the bundled classifier reads them (ganplay.live.coverage)."""
+    """Digits present in 200 samples as the bundled classifier reads them (ganplay.live.coverage), with the
+    samples' diversity against 200 training images in `extra` (the judge reads an image even when it is no
+    digit, so both together show a collapse)."""
     from ganplay.live.coverage import PROBE_SEED_OFFSET, SAMPLES, measure as judge, shared_classifier
 
     z = trainer.noise(SAMPLES, torch.Generator().manual_seed(trainer.config.train.seed + PROBE_SEED_OFFSET))
-    verdict = judge(trainer.sample(z), shared_classifier())
+    samples = trainer.sample(z)
+    verdict = judge(samples, shared_classifier())
+    real, _ = trainer.source.batch(SAMPLES, torch.Generator().manual_seed(trainer.config.train.seed + 4))
+    spread = diversity(samples, real.float().cpu())
     top = max(range(10), key=lambda d: verdict["histogram"][d])
-    return Evidence(verdict["classes_present"], f"{verdict['classes_present']} of 10 digits present, "
-                    f"{verdict['histogram'][top]:.0%} are {top}s")
+    return Evidence(verdict["classes_present"], f"{verdict['classes_present']} of 10 digits present "
+                    f"({verdict['histogram'][top]:.0%} read as {top}s, {verdict['confident_fraction']:.0%} "
+                    f"confidently), diversity {spread:.2f} of the data's", {"diversity": spread})
 
 
 def g_grad(trainer: Trainer, trace: Trace, data) -> Evidence:
