@@ -86,8 +86,11 @@ def apply_fix(item: GalleryItem, control: RunControl) -> None:
     ss = st.session_state
     run = control.current()
     if item.fix.is_live:
-        if run is None or not run.alive:
+        if run is None:
             ss["lessons_error"] = "Start the run first: the fix is applied to the running game."
+            return
+        if not run.alive:
+            ss["lessons_error"] = "This run has ended, so there is no game left to fix: press Reset, then Start."
             return
         try:
             run.set_hyperparameters(**item.fix.live)

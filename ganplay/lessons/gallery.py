@@ -103,15 +103,16 @@ _LECTURE_FIXED = preset("lecture").replace(**{"name": "gallery-mode-collapse-mni
 ITEMS = [
     GalleryItem(
         slug="mode-collapse",
-        title="Mode collapse: every sample in one blob",
-        asked="“Is this mode collapse?” — the samples sit in one cluster and stay there.",
+        title="Mode collapse: two of three blobs dropped",
+        asked="“Is this mode collapse?” — the samples cover part of the data and never reach the rest.",
         recipe=_GANLAB_BLOBS,
         steps=900,
         metric="modes",
         expect="1 of 3 blobs captured; with the fix, all 3",
-        watch="The orange fakes gather on one of the three green blobs and never leave it; the **Modes** tile "
-              "stays at 1 / 3. D's verdict (the heatmap) is almost flat: with 8 hidden units it cannot tell "
-              "the other blobs are real, so nothing pushes G towards them.",
+        watch="The orange fakes settle into a thin streak through one of the three green blobs and never reach "
+              "the other two; the **Modes** tile stays at 1 / 3. D's verdict (the heatmap) is almost flat and "
+              "D(x) ≈ D(G(z)) ≈ 0.48: with 8 hidden units D cannot tell the missed blobs are real, so nothing "
+              "pushes G towards them.",
         why="G is rewarded for any sample D rates as real, not for covering the data. When D is too weak to "
             "see the blobs G misses (here: one hidden layer of 8 units, GAN Lab's default), putting every "
             "sample on one blob is a perfectly good answer to D, and the game stalls there. The objective "
@@ -125,35 +126,42 @@ ITEMS = [
                 why_not_live="The networks change shape, so the fixed recipe starts a new run."),
         fix_steps=400,
         prediction=Prediction("GAN Lab's tiny nets (8 hidden units) learn three blobs. After 900 iterations, "
-                              "how many blobs will the generator cover?",
+                              "how many of the blobs will the generator's samples reach?",
                               ("All three", "Two", "One", "None: the samples stay noise"), 2),
         source="GAN Lab (Kahng et al. 2018): its default nets and SGD 0.1 on its three-blob data",
     ),
     GalleryItem(
         slug="mode-collapse-mnist",
-        title="Mode collapse on MNIST: all my samples are 8s",
-        asked="“All my samples are the same digit.”",
+        title="Mode collapse on MNIST: every sample the same image",
+        asked="“All my samples look the same.”",
         recipe=_SMALL_MLP_MNIST,
         steps=300,
         metric="classes",
-        expect="1 digit of 10 present (all 8s, the judge confident); the DCGAN fix draws 7 or more",
-        watch="Every cell of the sample grid shows the same blurry 8, and the digit judge's histogram is one bar. "
-              "The grid comes from 64 different noise vectors: G has learned to ignore z.",
-        why="A small fully connected G finds one image that its D cannot reject and maps every z to it; D then "
-            "learns that this image is fake, G moves all its samples to the next safe image together, and the "
-            "class histogram stays a single bar. Nothing in either loss rewards G for variety. Convolutional "
-            "nets with batch norm (DCGAN) let D compare the samples of a batch through the batch statistics and "
-            "learn image structure fast, and the collapse breaks up within a couple of hundred iterations.",
-        formula=r"G(z_1) \approx G(z_2) \approx \dots \approx x^\star,\quad x^\star = \arg\max_x D(x)",
-        fix=Fix("Train the convolutional `lecture` recipe (a small DCGAN with batch norm, article 002's "
-                "architecture family) instead.",
+        expect="every sample the same image (diversity under 0.3 of the data's, at most 3 digits read, none "
+               "confidently); with the fix 7 or more digits and diversity above 0.6",
+        watch="Within a hundred iterations all 64 cells of the sample grid show *the same* image, although each "
+              "comes from a different noise vector z: G has learned to ignore z. The digit judge's histogram "
+              "has one or two bars, and it is not even sure those are digits.",
+        why="Here G takes 5 steps, at 2.5× D's learning rate, for every D step. Against a D that hardly moves, "
+            "G's best reply is to send *every* z to the single image D currently rates most real; nothing in "
+            "the loss rewards variety. D then learns that image is fake and G moves all its samples, together, "
+            "to the next one (the “Helvetica scenario” of Goodfellow's 2016 tutorial). Once collapsed, this "
+            "small G does not recover within a few hundred iterations even with balanced steps (measured: 2 "
+            "digits, diversity 0.33 after 300 more), so the fix starts afresh.",
+        formula=r"G(z_1) \approx G(z_2) \approx \dots \approx x^\star,\quad x^\star = \arg\max_x D(x)"
+                r"\ \text{ for the current } D",
+        fix=Fix("Start again with one G step per D step and the convolutional `lecture` recipe (a small DCGAN "
+                "with batch norm, article 002's architecture family), which learns varied digits within a "
+                "couple of hundred iterations.",
                 recipe=_LECTURE_FIXED,
-                why_not_live="The architecture changes (MLP to convolutional), so the fixed recipe starts a new run."),
+                why_not_live="A collapsed G stays collapsed for hundreds of iterations, and the architecture "
+                             "changes (MLP to convolutional), so the fixed recipe starts a new run."),
         fix_steps=150,
-        prediction=Prediction("A small MLP GAN (one hidden layer of 128 units in each net) trains on MNIST for "
-                              "300 iterations. How many different digits will its samples show?",
-                              ("All ten, blurry", "About five", "One: every sample the same digit",
-                               "None: pure noise"), 2),
+        prediction=Prediction("A small MLP GAN trains on MNIST with G taking 5 steps, at a higher learning "
+                              "rate, for each D step. After a few hundred iterations, what does the sample grid "
+                              "of 64 different z show?",
+                              ("64 different blurry digits", "A few different digits",
+                               "The same image 64 times", "Pure noise"), 2),
         source="the fix: DCGAN (Radford et al. 2016; 002_47c42fbbfbd24483.txt), as ganplay's lecture preset",
     ),
     GalleryItem(
