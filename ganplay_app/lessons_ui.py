@@ -13,6 +13,7 @@ import streamlit as st
 from ganplay.config import ConfigError
 from ganplay.lessons.gallery import GALLERY, GalleryItem, dataset_for
 from ganplay.live import ENDED, RUNNING, TrainingRun, preview_view
+from ganplay.losses import LOSSES
 from ganplay_app import resources, toy_panels
 from ganplay_app.run_ui import RunControl, state_label
 
@@ -168,17 +169,25 @@ def fix_text_ui(item: GalleryItem) -> None:
                f"Seeded (seed {item.recipe.train.seed}): the same run every time.")
 
 
-def status_ui(item: GalleryItem, run: TrainingRun | None) -> None:
-    ss = st.session_state
-    if run is None:
-        return
-    snap = run.snapshot(with_history=False)
-    fixed_at = ss.get(FIXED_KEY)
-    which = "the fixed recipe" if fixed_at is not None and not item.fix.is_live else "the failing recipe"
-    line = f"{state_label(snap)} · iteration {snap.step:,} · {which}"
-    if fixed_at is not None and item.fix.is_live:
-        line += f" · fix applied at iteration {fixed_at:,}: {describe_changes(item.fix.live)}"
-    st.caption(line)
+def status_ui(item: GalleryItem, current_run, running: bool) -> None:
+    """What the run is doing, which recipe it trains and when the fix came in; redrawn while it trains."""
+
+    @st.fragment(run_every=toy_panels.NUMBERS_REFRESH_S if running else None)
+    def status() -> None:
+        run = current_run()
+        if run is None:
+            return
+        snap = run.snapshot(with_history=False)
+        fixed_at = st.session_state.get(FIXED_KEY)
+        if fixed_at is None:
+            which = "the failing recipe"
+        elif item.fix.is_live:
+            which = f"the failing recipe, fixed live at iteration {fixed_at:,}: {describe_changes(item.fix.live)}"
+        else:
+            which = "the fixed recipe (a new run)"
+        st.caption(f"{state_label(snap)} · iteration {snap.step:,} · {which}")
+
+    status()
 
 
 CHANGE_NAMES = {"loss": "loss", "lr_g": "G's learning rate", "lr_d": "D's learning rate", "d_steps": "D steps",
@@ -186,9 +195,10 @@ CHANGE_NAMES = {"loss": "loss", "lr_g": "G's learning rate", "lr_d": "D's learni
 
 
 def describe_changes(changes: dict) -> str:
-    """{"loss": "wgan-gp", "lr_d": 1e-3} -> "loss → wgan-gp, D's learning rate → 0.001"."""
-    return ", ".join(f"{CHANGE_NAMES.get(k, k)} → {v:g}" if isinstance(v, float) else f"{CHANGE_NAMES.get(k, k)} → {v}"
-                     for k, v in changes.items())
+    """{"loss": "wgan-gp", "lr_d": 1e-3} -> "loss → Wasserstein + gradient penalty, D's learning rate → 0.001"."""
+    def value(key, v):
+        return LOSSES[v].title if key == "loss" else (f"{v:g}" if isinstance(v, float) else str(v))
+    return ", ".join(f"{CHANGE_NAMES.get(k, k)} → {value(k, v)}" for k, v in changes.items())
 
 
 def _recent(values: list[float], n: int = 20) -> float:

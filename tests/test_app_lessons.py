@@ -93,7 +93,7 @@ def test_fix_switches_the_running_games_loss(app):
     assert the_run(at) is run                              # the same run, not a new one
     assert run.wait_until(lambda s: s.config.train.loss == "nonsaturating" and s.step > 10, 60)
     assert run.trainer.config.train.loss == "nonsaturating"
-    assert any("fix applied at iteration" in c.value and "loss → nonsaturating" in c.value for c in at.caption)
+    assert any("fixed live at iteration" in c.value and "loss → Non-saturating (BCE)" in c.value for c in at.caption)
     assert next(b for b in at.button if b.label == "Apply the fix").disabled
 
 

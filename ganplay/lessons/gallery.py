@@ -178,10 +178,10 @@ ITEMS = [
             "−σ(ℓ) = −D(G(z)): when D confidently rejects the fakes, D(G(z)) ≈ 0 and the gradient is ≈ 0, "
             "exactly when G needs it most. The non-saturating loss −log D(G(z)) has the same fixed points but "
             "gradient −(1 − D(G(z))) ≈ −1 there. (Goodfellow et al. 2014, section 3.)",
-        formula=r"\begin{aligned}\text{minimax: }\ \frac{\partial}{\partial \ell}\log(1-\sigma(\ell)) &= "
-                r"-\sigma(\ell) \xrightarrow{D(G(z))\to 0} 0\\ \text{non-saturating: }\ "
-                r"\frac{\partial}{\partial \ell}\big(-\log\sigma(\ell)\big) &= -(1-\sigma(\ell)) "
-                r"\xrightarrow{D(G(z))\to 0} -1\end{aligned}",
+        formula=r"\begin{aligned}\text{minimax: }\ \tfrac{\partial}{\partial \ell}\log(1-\sigma(\ell)) &= "
+                r"-\sigma(\ell) = -D(G(z)) \to 0\\ \text{non-saturating: }\ "
+                r"\tfrac{\partial}{\partial \ell}\big(-\log\sigma(\ell)\big) &= -(1-\sigma(\ell)) \to -1"
+                r"\end{aligned}",
         fix=Fix("Switch the running game to the non-saturating loss −log D(G(z)).",
                 live={"loss": "nonsaturating"}),
         fix_steps=20,

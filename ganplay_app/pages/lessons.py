@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ganplay.live import RUNNING
 from ganplay_app import lessons_ui
 
 ss = st.session_state
@@ -25,7 +26,7 @@ left, right = st.columns([1, 1], gap="large")
 with left:
     lessons_ui.prediction_ui(item, revealed=run is not None)
     lessons_ui.buttons_ui(item, control, run)
-    lessons_ui.status_ui(item, run)
+    lessons_ui.status_ui(item, control.current, running=run is not None and run.state == RUNNING)
     lessons_ui.fix_text_ui(item)
 with right:
     lessons_ui.card_text_ui(item, revealed=run is not None)

@@ -26,7 +26,7 @@ def test_a_bookmarked_card_runs_its_failure_and_its_fix(laptop):
     shot(page, "lessons-running")
 
     page.get_by_role("button", name="Apply the fix").click()
-    page.get_by_text(re.compile(r"fix applied at iteration [\d,]+: loss → nonsaturating")).wait_for(timeout=30_000)
+    page.get_by_text(re.compile(r"fixed live at iteration [\d,]+: loss → Non-saturating")).wait_for(timeout=30_000)
     before = iterations(page)[0]
     wait_until(lambda: iterations(page)[0] >= before + 30, timeout=60)  # the same run trains on
     assert page.get_by_role("button", name="Apply the fix").is_disabled()
