@@ -28,7 +28,7 @@ EXPECTED = {
     "oscillation": lambda bad, good: bad.value > 1.0 and good.value < bad.value / 10,
     "divergence-nan": lambda bad, good: (bad.value <= 20 and bad.text.startswith("Training diverged at step")
                                          and "Try a smaller learning rate" in bad.text and good.value == math.inf),
-    "wgan-clipping": lambda bad, good: bad.value < 0.01 and abs(good.value - 1.0) < 0.25,
+    "wgan-clipping": lambda bad, good: bad.value < 1e-3 and abs(good.value - 1.0) < 0.25,
 }
 
 STABLE_SLUGS = ["mode-collapse", "mode-collapse-mnist", "saturating-minimax", "d-overpowers", "oscillation",
@@ -49,6 +49,16 @@ def test_item_is_consistent(item):
         assert item.fix.why_not_live, "the card must say why the fix cannot be live"
     if item.fix.is_live:           # every live change is one Trainer.set_hyperparameters accepts
         assert set(item.fix.live) <= {"loss", "lr_g", "lr_d", "d_steps", "g_steps"}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The demonstrations are tiny nets: one thread is as fast, and gives the numbers the CLI prints (it runs on
+    one thread too)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")
