@@ -56,10 +56,9 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "Lessons", ":material/school:",
-        "A gallery of the ways GANs fail, each one click away and seeded to fail the same way every time: mode "
-        "collapse, the saturating minimax loss, a discriminator that wins outright, oscillation, divergence to "
-        "NaN, WGAN's weight clipping. Predict what will happen, watch it, read why, and apply the fix to the "
-        "running game.",
+        "Why GANs fail, one seeded click each: mode collapse, a minimax loss that stalls, a discriminator that "
+        "wins outright, oscillation, NaN, WGAN's weight clipping. Predict, watch, read why, then apply the fix "
+        "to the running game.",
         "ganplay_app/pages/lessons.py",
     ),
 )
