@@ -25,7 +25,8 @@ EXPECTED = {
                                               and good.value >= 7 and good.extra["diversity"] > 0.6),
     "saturating-minimax": lambda bad, good: good.value >= 1e3 * bad.value,
     "d-overpowers": lambda bad, good: bad.value < 0.01 and good.value > 0.2,
-    "oscillation": lambda bad, good: bad.value > 1.0 and good.value < bad.value / 10,
+    "oscillation": lambda bad, good: (bad.value > 1.0 and bad.extra["modes"] == 0
+                                      and good.value < bad.value / 10 and good.extra["modes"] == 8),
     "divergence-nan": lambda bad, good: (bad.value <= 20 and bad.text.startswith("Training diverged at step")
                                          and "Try a smaller learning rate" in bad.text and good.value == math.inf),
     "wgan-clipping": lambda bad, good: bad.value < 1e-3 and abs(good.value - 1.0) < 0.25,

@@ -225,10 +225,11 @@ ITEMS = [
         recipe=_toy("oscillation", lr_g=5e-3, lr_d=5e-3, betas_g=(0.9, 0.999), betas_d=(0.9, 0.999)),
         steps=600,
         metric="drift",
-        expect="the fakes move further than the ring's radius every 100 iterations; with the fix, 10× less",
-        watch="The fakes sweep across the plane as a cloud, from one side of the ring to the other, and the "
-              "losses swing without trend. Lower the learning rates on the running game and the cloud slows "
-              "and settles on the ring.",
+        expect="the fakes move further than the ring's radius every 100 iterations; with the fix, 10× less, on "
+               "all 8 modes",
+        watch="The fakes, bunched into a tight clump, sweep across the plane from one side of the ring to the "
+              "other, never staying on a mode; the losses swing without trend; the **Modes** tile stays at "
+              "0 / 8. The fixed recipe's fakes spread out, slow down and settle on all eight modes.",
         why="GAN training is a game, not a minimisation: simultaneous gradient steps on a min-max problem "
             "rotate around the equilibrium instead of descending into it (on the bilinear game x·y they spiral "
             "outwards). High learning rates and heavy momentum (Adam's β₁ = 0.9) make each step overshoot, so "
@@ -236,12 +237,16 @@ ITEMS = [
         formula=r"\begin{gathered}\min_x\max_y\ xy:\quad \begin{pmatrix}x\\y\end{pmatrix}_{t+1} = "
                 r"\begin{pmatrix}1 & -\eta\\ \eta & 1\end{pmatrix}\begin{pmatrix}x\\y\end{pmatrix}_t"
                 r"\\ \lVert(x, y)\rVert_{t+1} = \sqrt{1+\eta^2}\,\lVert(x, y)\rVert_t\end{gathered}",
-        fix=Fix("Lower both learning rates fiftyfold, to 1e-4, on the running game (Adam's β₁ cannot change "
-                "live; the Toy lab's recipes use 0.5).", live={"lr_g": 1e-4, "lr_d": 1e-4}),
-        fix_steps=600,
+        fix=Fix("Start again with Adam's β₁ = 0.5 (DCGAN's choice) and learning rate 1e-3, and draw the samples "
+                "from a moving average of G's weights (decay 0.98), which smooths what oscillation is left.",
+                recipe=_toy("oscillation-fixed", g_ema=0.98),
+                why_not_live="Adam's momentum cannot change on a running optimiser, and lowering only the "
+                             "learning rates (measured: to 1e-4) stops the circling but leaves G stuck on one "
+                             "point, 0 of 8 modes; so the fixed recipe starts a fresh run."),
+        fix_steps=1200,
         prediction=Prediction("Adam with learning rate 5e-3 and momentum β₁ = 0.9 for both players. What do the "
                               "fakes do?",
-                              ("Settle on the ring quickly", "Sweep around the plane, never settling",
+                              ("Settle on the ring quickly", "Sweep around the plane, never settling on a mode",
                                "Collapse onto one point and stop", "Become NaN"), 1),
         source="Mescheder et al. 2018 (“Which training methods for GANs do actually converge?”); DCGAN's β₁ = 0.5, "
                "002_47c42fbbfbd24483.txt",
@@ -254,8 +259,9 @@ ITEMS = [
         steps=200,
         metric="diverged",
         expect="the run stops with the trainer's plain message; with a sane learning rate it trains on",
-        watch="Within a few iterations the arrows shoot off the plane, the losses explode, and the run stops "
-              "with the trainer's message: where it diverged, the learning rates, what to try.",
+        watch="Within four iterations the losses overflow and the run stops with the trainer's message: where it "
+              "diverged, the learning rates, what to try. D's verdict has already swung to one colour over the "
+              "whole plane: each step of size 10 throws the weights far past any sensible value.",
         why="A gradient step of size η·∇L overshoots whenever η exceeds 2 / (the curvature of L); on a GAN the "
             "overshoot feeds the other player, the logits grow without bound and the losses overflow to inf, "
             "then NaN. ganplay's trainer refuses an update whose loss or gradient is not finite, so the weights "

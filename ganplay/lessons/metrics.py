@@ -114,7 +114,11 @@ def drift(trainer: Trainer, trace: Trace, data) -> Evidence:
         return Evidence(math.nan, "too few iterations to measure drift")
     moves = [np.linalg.norm(b - a, axis=1).mean() for a, b in zip(snaps[:-1], snaps[1:])]
     v = float(np.mean(moves))
-    return Evidence(v, f"fakes move {v:.3f} per {DRIFT_EVERY} iterations")
+    if getattr(data, "modes", None) is None:
+        return Evidence(v, f"fakes move {v:.3f} per {DRIFT_EVERY} iterations")
+    covered = modes(trainer, trace, data)
+    return Evidence(v, f"fakes move {v:.3f} per {DRIFT_EVERY} iterations; {covered.text}",
+                    {"modes": covered.value})
 
 
 def diverged(trainer: Trainer, trace: Trace, data) -> Evidence:
