@@ -204,10 +204,12 @@ ITEMS = [
         watch="The **D(G(z))** tile drops towards 0 and the D loss curve towards 0 while the fakes hardly move: "
               "D learns 500× faster than G and takes 5 steps for each of G's. The heatmap turns purple "
               "everywhere except tight green islands on the data.",
-        why="A discriminator that wins outright is no teacher: with the perfect D, real and fake are told apart "
-            "everywhere, the D loss is 0, and G's gradient (through D's saturated output) carries little about "
-            "where the data is. The game needs the two players at comparable strength: equal learning rates, "
-            "one D step per G step for the non-saturating loss.",
+        why="D learns 500× faster than G and takes 5 steps for each of G's, so whenever G moves a little, D has "
+            "already learned to reject the new fakes perfectly: D loss 0, D(G(z)) 0. With the non-saturating "
+            "loss G still gets a strong gradient, but it only says “get out of the purple patch D has drawn "
+            "around you”, not where the data is, and G's tiny steps never get out before D redraws it. (With "
+            "the minimax loss even that gradient would vanish: the next card.) The game needs players of "
+            "comparable strength: equal learning rates, one D step per G step for the non-saturating loss.",
         formula=r"\begin{gathered}L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))] \to 0"
                 r"\\ \iff D(x)\to 1 \text{ and } D(G(z)) \to 0\end{gathered}",
         fix=Fix("Balance the players on the running game: D's learning rate down to G's, one D step per G step.",
