@@ -60,7 +60,7 @@ def discard_run() -> None:
     run_id = ss.pop(RUN_KEY, None)
     if run_id:
         resources.run_registry().discard(run_id)
-    for key in (RUN_ITEM_KEY, FIXED_KEY, "lessons_error"):
+    for key in (RUN_ITEM_KEY, FIXED_KEY, PREDICTED_KEY, "lessons_error"):
         ss.pop(key, None)
 
 
@@ -113,22 +113,34 @@ def apply_fix(item: GalleryItem, control: RunControl) -> None:
     fixed_run.start()
 
 
+PREDICTED_KEY = "lessons_predicted"    # the answer chosen before Start (the radio is gone once revealed)
+
+
 def prediction_ui(item: GalleryItem, revealed: bool) -> None:
-    """The question before the run, and after Start whether the prediction was right."""
+    """The question before the run; after Start, whether the prediction was right."""
     p = item.prediction
-    choice = st.radio(f"**Predict first.** {p.question}", range(len(p.answers)), index=None,
-                      format_func=lambda i: p.answers[i], key=guess_key(item.slug), disabled=revealed)
     if not revealed:
+        st.radio(f"**Predict first.** {p.question}", range(len(p.answers)), index=None,
+                 format_func=lambda i: p.answers[i], key=guess_key(item.slug))
         st.caption("Choose an answer (or not), then press **Start** to see.")
         return
+    choice = st.session_state.get(PREDICTED_KEY)
     answer = p.answers[p.correct]
     if choice is None:
-        st.info(f"The answer: **{answer}**.", icon=":material/lightbulb:")
+        st.info(f"{p.question} **{answer}**", icon=":material/lightbulb:")
     elif choice == p.correct:
-        st.success(f"Your prediction was right: **{answer}**.", icon=":material/check_circle:")
+        st.success(f"{p.question} Your prediction was right: **{answer}**", icon=":material/check_circle:")
     else:
-        st.warning(f"Not quite: you said “{p.answers[choice]}”. The answer: **{answer}**.",
+        st.warning(f"{p.question} Not quite: you said “{p.answers[choice]}”. The answer: **{answer}**",
                    icon=":material/help:")
+
+
+def start(item: GalleryItem, control: RunControl) -> None:
+    """Start (or resume) the card's run, keeping the prediction made before it."""
+    ss = st.session_state
+    if control.current() is None:
+        ss[PREDICTED_KEY] = ss.get(guess_key(item.slug))
+    control.start()
 
 
 def buttons_ui(item: GalleryItem, control: RunControl, run: TrainingRun | None) -> None:
@@ -136,7 +148,7 @@ def buttons_ui(item: GalleryItem, control: RunControl, run: TrainingRun | None) 
     state = run.state if run else None
     fixed = ss.get(FIXED_KEY) is not None
     c = st.columns([1, 1, 1.6, 1])
-    c[0].button("Resume" if state == "paused" else "Start", on_click=control.start, type="primary",
+    c[0].button("Resume" if state == "paused" else "Start", on_click=start, args=(item, control), type="primary",
                 width="stretch", disabled=state == RUNNING or state in ENDED, icon=":material/play_arrow:",
                 key="lessons_start")
     c[1].button("Pause", on_click=control.pause, disabled=state != RUNNING, width="stretch",
@@ -151,9 +163,12 @@ def buttons_ui(item: GalleryItem, control: RunControl, run: TrainingRun | None) 
         st.error(control.error())
 
 
-def card_text_ui(item: GalleryItem, revealed: bool) -> None:
-    """What to watch and why it happens, with its formula (open once the run is revealed)."""
+def watch_ui(item: GalleryItem) -> None:
     st.markdown(f"**What to watch.** {item.watch}")
+
+
+def why_ui(item: GalleryItem, revealed: bool) -> None:
+    """Why it happens, with its formula (open once the run is revealed)."""
     with st.expander("Why it happens", expanded=revealed, icon=":material/school:"):
         st.markdown(item.why)
         st.latex(item.formula)

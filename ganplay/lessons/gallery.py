@@ -208,7 +208,7 @@ ITEMS = [
             "already learned to reject the new fakes perfectly: D loss 0, D(G(z)) 0. With the non-saturating "
             "loss G still gets a strong gradient, but it only says “get out of the purple patch D has drawn "
             "around you”, not where the data is, and G's tiny steps never get out before D redraws it. (With "
-            "the minimax loss even that gradient would vanish: the next card.) The game needs players of "
+            "the minimax loss even that gradient would vanish: the minimax card.) The game needs players of "
             "comparable strength: equal learning rates, one D step per G step for the non-saturating loss.",
         formula=r"\begin{gathered}L_D = -\mathbb{E}_x[\log D(x)] - \mathbb{E}_z[\log(1 - D(G(z)))] \to 0"
                 r"\\ \iff D(x)\to 1 \text{ and } D(G(z)) \to 0\end{gathered}",

@@ -22,16 +22,20 @@ if run is not None and ss.get(lessons_ui.RUN_ITEM_KEY) != item.slug:   # a run o
     run = None
 
 st.markdown(f"*{item.asked}*")
+revealed = run is not None
 left, right = st.columns([1, 1], gap="large")
 with left:
-    lessons_ui.prediction_ui(item, revealed=run is not None)
+    lessons_ui.prediction_ui(item, revealed)
     lessons_ui.buttons_ui(item, control, run)
-    lessons_ui.status_ui(item, control.current, running=run is not None and run.state == RUNNING)
-    lessons_ui.fix_text_ui(item)
+    lessons_ui.status_ui(item, control.current, running=revealed and run.state == RUNNING)
 with right:
-    lessons_ui.card_text_ui(item, revealed=run is not None)
+    lessons_ui.watch_ui(item)
+    if not revealed:
+        lessons_ui.why_ui(item, revealed)
 
 if run is None:
     lessons_ui.preview_ui(item)
 else:
     lessons_ui.live_ui(item, control, run)
+    lessons_ui.why_ui(item, revealed)
+lessons_ui.fix_text_ui(item)
