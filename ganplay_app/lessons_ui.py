@@ -294,7 +294,6 @@ HISTOGRAM = {
 def live_ui(item: GalleryItem, control: RunControl, run: TrainingRun) -> None:
     running = run.state == RUNNING
     if item.is_points:
-        metric_ui(item, control.current, running)
         toy_panels.live_ui(control.current, LAYERS, running=running, slow=False, stepping=control.stepping(run))
     else:
         if run.state in ENDED and run.snapshot(with_history=False).message:

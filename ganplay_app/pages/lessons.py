@@ -30,7 +30,9 @@ with left:
     lessons_ui.status_ui(item, control.current, running=revealed and run.state == RUNNING)
 with right:
     lessons_ui.watch_ui(item)
-    if not revealed:
+    if revealed:
+        lessons_ui.metric_ui(item, control.current, running=run.state == RUNNING)
+    else:
         lessons_ui.why_ui(item, revealed)
 
 if run is None:
