@@ -187,9 +187,17 @@ class Trainer:
         return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, fused=fused)
 
     def set_hyperparameters(self, lr_g: float | None = None, lr_d: float | None = None,
-                            d_steps: int | None = None, g_steps: int | None = None) -> None:
+                            d_steps: int | None = None, g_steps: int | None = None,
+                            loss: str | None = None) -> None:
         """Change what can change on the fly; the optimisers keep their state. All or nothing: a refused value
-        changes nothing. `config` follows, so a checkpoint saved afterwards records the values in use."""
+        changes nothing. `config` follows, so a checkpoint saved afterwards records the values in use.
+
+        `loss`: another name in LOSSES, from the next update on (the Lessons page's fixes switch a running game,
+        e.g. minimax -> non-saturating, weight clipping -> gradient penalty). The nets and both optimisers' state
+        stay: every loss reads the same logits, so D's weights and Adam's moments remain meaningful, only the
+        objective changes. What D(x) means follows the loss (a probability or a raw score)."""
+        if loss is not None and loss not in LOSSES:
+            raise ConfigError(f"train.loss: {LOSSES.unknown(loss)}")
         for lr in (lr_g, lr_d):
             if lr is not None and not (math.isfinite(lr) and 0 < lr <= 100):
                 raise ConfigError(f"a learning rate must be a positive number up to 100, got {lr}")
@@ -204,9 +212,12 @@ class Trainer:
             self.d_steps = d_steps
         if g_steps is not None:
             self.g_steps = g_steps
+        if loss is not None:
+            self.loss = LOSSES[loss]
         lr_now_g, lr_now_d = self.learning_rates
         self.config = dataclasses.replace(self.config, train=dataclasses.replace(
-            self.config.train, lr_g=lr_now_g, lr_d=lr_now_d, d_steps=self.d_steps, g_steps=self.g_steps))
+            self.config.train, lr_g=lr_now_g, lr_d=lr_now_d, d_steps=self.d_steps, g_steps=self.g_steps,
+            loss=self.loss.name))
 
     @property
     def learning_rates(self) -> tuple[float, float]:

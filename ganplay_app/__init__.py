@@ -54,4 +54,11 @@ LESSONS: tuple[Lesson, ...] = (
         "several losses side by side.",
         "ganplay_app/pages/toy_lab.py",
     ),
+    Lesson(
+        "Lessons", ":material/school:",
+        "Why GANs fail, one seeded click each: mode collapse, a minimax loss that stalls, a discriminator that "
+        "wins outright, oscillation, NaN, WGAN's weight clipping. Predict, watch, read why, then apply the fix "
+        "to the running game.",
+        "ganplay_app/pages/lessons.py",
+    ),
 )

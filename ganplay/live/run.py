@@ -21,6 +21,7 @@ from ganplay.checkpoint import Checkpoint, trainer_checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
 from ganplay.images import gif_bytes, make_grid
 from ganplay.live.lane import REAL_SEED, Lane
+from ganplay.losses import LOSSES
 from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED,
                                    READY, RUNNING, STOPPED, RunSnapshot)
 from ganplay.live.worker import WATCH_EVERY_S, RunWorker
@@ -164,7 +165,11 @@ class TrainingRun(RunWorker):
         self.last_seen = self.clock()
 
     def set_hyperparameters(self, **changes) -> None:
-        """lr_g, lr_d, d_steps, g_steps: applied to every lane by the worker before its next step."""
+        """lr_g, lr_d, d_steps, g_steps, loss: applied to every lane by the worker before its next step. A loss
+        name no registry has is refused here (ConfigError), before the worker could trip on it."""
+        loss = changes.get("loss")
+        if loss is not None and loss not in LOSSES:
+            raise ConfigError(f"train.loss: {LOSSES.unknown(loss)}")
         with self._lock:
             self._pending.update({k: v for k, v in changes.items() if v is not None})
         if self._thread is None and self.trainer is not None:   # not started: apply now

@@ -126,6 +126,9 @@ class RunWorker:
             for lane in self.lanes:
                 if lane.trainer is not None:
                     lane.trainer.set_hyperparameters(**pending)
+                    lane.config = lane.trainer.config      # a switched loss shows in the snapshot's recipe
+            with self._lock:
+                self.config = self.lanes[0].config
 
     def _publish(self, results: list[StepMetrics | None], views: list | None, step: int, now: float,
                  counted: bool, single: bool) -> None:
