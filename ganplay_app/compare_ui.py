@@ -22,10 +22,9 @@ from ganplay_app import resources
 from ganplay_app.run_ui import RunControl, state_label
 
 WHAT = {"loss": "Loss", "lr": "Learning rate"}
-HALF_MACHINE = ("Both recipes train on one worker, one step each in turn, so each gets half of what a lone run "
-                "would: expect each to train at about half the speed of the live mode.")
-SAME = ("Same seed, so both start from the same G and D weights and draw their grids from the same fixed noise, "
-        "and both see the same real batches in the same order.")
+HALF_MACHINE = ("Both train on one worker, one step each in turn, so **each runs at about half the speed** of a "
+                "lone live run.")
+SAME = "Same seed: the same starting G and D, the same fixed noise, the same real batches in the same order."
 
 
 def _defaults() -> None:
@@ -87,10 +86,10 @@ def page() -> None:
     running = state == RUNNING
     cols = st.columns(4)
     cols[0].button("Resume" if state == "paused" else "Start", on_click=control.start, type="primary",
-                   disabled=running, width="stretch", key="cmp_start")
-    cols[1].button("Pause", on_click=control.pause, disabled=not running, width="stretch", key="cmp_pause")
-    cols[2].button("Stop", on_click=control.stop, disabled=not locked, width="stretch", key="cmp_stop")
-    cols[3].button("Reset", on_click=control.reset, disabled=run is None, width="stretch", key="cmp_reset")
+                   disabled=running, width="stretch", key="compare_start")
+    cols[1].button("Pause", on_click=control.pause, disabled=not running, width="stretch", key="compare_pause")
+    cols[2].button("Stop", on_click=control.stop, disabled=not locked, width="stretch", key="compare_stop")
+    cols[3].button("Reset", on_click=control.reset, disabled=run is None, width="stretch", key="compare_reset")
     if control.error():
         st.error(control.error())
     if run is None:
@@ -117,12 +116,13 @@ def lanes_panel(snap) -> None:
     st.caption(f"Run: **{state_label(snap)}** · step {snap.step:,}" +
                (f" / {snap.max_steps:,}" if snap.max_steps else "") + f" · {snap.steps_per_second:.1f} steps/s")
     names = [lane.name for lane in snap.lanes]
-    for col, lane in zip(st.columns(len(snap.lanes)), snap.lanes):
+    *grids, charts = st.columns([3] * len(snap.lanes) + [5])
+    for col, lane in zip(grids, snap.lanes):
         col.image(upscale(lane.view, 2), output_format="PNG", caption=f"{lane.name} · step {lane.view_step}")
         if lane.message:
             col.error(lane.message)
     histories = [lane.history for lane in snap.lanes]
-    for col, key in zip(st.columns(2), ("g_loss", "d_fake")):
-        with col:
-            datasets, spec = compare_chart(histories, names, key)
+    with charts:
+        for key in ("g_loss", "d_fake"):
+            datasets, spec = compare_chart(histories, names, key, width=440, height=190)
             st.vega_lite_chart(None, with_data(datasets, spec), key=f"cmp_{key}", theme=None)

@@ -29,9 +29,19 @@ PLAY_EVERY_S = 0.4          # one frame per tick while playing: ~45 frames in un
 UPLOADED = "uploaded"
 
 
+KEPT_PREFIXES = ("tr_", "rp_", "cmp_")   # each mode's settings (the live recipe's tr_* keys among them)
+NOT_SETTABLE = ("tr_resume_file", "tr_mode")   # file uploaders (continue_ui's) and the switch itself
+
+
 def mode_ui() -> str:
-    """The mode switch at the top of the Training page; LIVE when nothing is picked."""
-    return st.segmented_control("Mode", MODES, default=LIVE, key="tr_mode", label_visibility="collapsed") or LIVE
+    """The mode switch at the top of the Training page. Streamlit drops a widget's value in any run that does
+    not draw it, so the modes' settings are first re-set as plain session state: a lecturer who replays a
+    recording comes back to the live recipe as it was."""
+    ss = st.session_state
+    for key in [k for k in ss if k.startswith(KEPT_PREFIXES) and not k.startswith(NOT_SETTABLE)]:
+        ss[key] = ss[key]
+    return st.segmented_control("Mode", MODES, default=LIVE, key="tr_mode", required=True,
+                                label_visibility="collapsed") or LIVE
 
 
 def replays_dir() -> Path:
@@ -63,7 +73,7 @@ def _choices() -> dict[str, Replay]:
 
 def _on_upload() -> None:
     ss = st.session_state
-    file = ss.get("rp_upload")
+    file = ss.get("replay_upload")
     if file is None:
         return
     try:
@@ -102,7 +112,18 @@ def page() -> None:
     choices = _choices()
     with st.sidebar:
         st.subheader("Recording")
-        st.file_uploader("Open a recording (.npz)", type=["npz"], key="rp_upload", on_change=_on_upload,
+        if choices:
+            if ss.get("rp_choice") not in choices:
+                ss.rp_choice = next(iter(choices))
+            titles = [r.title for r in choices.values()]
+            labels = {k: r.title + (" (opened)" if k == UPLOADED else f" ({Path(k).name})"
+                                    if titles.count(r.title) > 1 else "")     # two files, one title: say which
+                      for k, r in choices.items()}
+            replay = choices[st.selectbox("Recording", list(choices), key="rp_choice", on_change=_rewind,
+                                          kwargs={"to_end": True}, format_func=labels.get,
+                                          label_visibility="collapsed")]
+            recipe_ui(replay)
+        st.file_uploader("Open a recording (.npz)", type=["npz"], key="replay_upload", on_change=_on_upload,
                          help="A file written by `python -m ganplay record`. It is read as JSON and numpy "
                               "arrays, never unpickled or executed.")
         if ss.get("rp_error"):
@@ -111,62 +132,55 @@ def page() -> None:
         st.info(f"No recordings found in {replays_dir()}. Record one with `python -m ganplay record --preset "
                 f"lecture --steps 2000 --out {replays_dir()}/lecture.npz`, or open one in the sidebar.")
         return
-    if ss.get("rp_choice") not in choices:
-        ss.rp_choice = next(iter(choices))
-    titles = [r.title for r in choices.values()]
-    labels = {k: r.title + (" (opened)" if k == UPLOADED else f" ({Path(k).name})" if titles.count(r.title) > 1
-                            else "") for k, r in choices.items()}        # two files with one title: say which
-    key = st.selectbox("Recording", list(choices), key="rp_choice", on_change=_rewind, kwargs={"to_end": True},
-                       format_func=labels.get)
-    replay = choices[key]
+    player(replay, bool(ss.get("rp_playing")))
+
+
+def recipe_ui(replay: Replay) -> None:
+    """What was recorded, the loss's formulas and the command that recorded it (sidebar)."""
     st.caption(recipe_caption(replay))
     loss = LOSSES[replay.config.train.loss]
     with st.expander(f"Loss: {loss.title}", expanded=False):
         st.latex(loss.d_formula)
         st.latex(loss.g_formula)
         st.caption(loss.summary)
-        if replay.record.get("command"):
-            st.code(replay.record["command"], language="bash")
-    frames = len(replay.frame_steps)
-    playing = bool(ss.get("rp_playing"))
-    st.button("Pause" if playing else "Play", on_click=_toggle_play, args=(frames,), type="primary",
-              icon=":material/pause:" if playing else ":material/play_arrow:")
-    player(replay, playing)
+    if replay.record.get("command"):
+        with st.expander("Recorded with", expanded=False):
+            st.code(replay.record["command"], language="bash", wrap_lines=True)
 
 
 def player(replay: Replay, playing: bool) -> None:
-    """The scrubber and everything drawn at its frame; while playing, a fragment that advances a frame a tick."""
+    """Play / Pause, the scrubber and everything drawn at its frame, in a fragment that advances one frame a
+    tick while playing (so only it redraws, not the sidebar)."""
 
     @st.fragment(run_every=PLAY_EVERY_S if playing else None)
     def frame_panel() -> None:
         ss = st.session_state
+        if bool(ss.get("rp_playing")) != playing:
+            st.rerun()                      # Play / Pause pressed: the whole page, to start or stop the timer
         last = len(replay.frame_steps) - 1
         if ss.get("rp_frame") is None or ss.rp_frame > last:
             ss.rp_frame = last              # a new recording opens at its end: what the run came to
         if playing and ss.get("rp_ticked"):
             if ss.rp_frame >= last:
                 ss.rp_playing = False
-                st.rerun()                  # the whole page: the button says Play again, the timer stops
+                st.rerun()                  # the end: the button says Play again, the timer stops
             ss.rp_frame += 1
         ss.rp_ticked = playing              # the first draw after Play shows the first frame, then advances
         steps = replay.frame_steps
-        index = st.select_slider("Scrub through training", options=list(range(last + 1)), key="rp_frame",
-                                 format_func=lambda i: f"step {steps[i]:,}")
-        draw_frame(replay, index)
+        button, slider = st.columns([1, 5], vertical_alignment="bottom")
+        button.button("Pause" if playing else "Play", on_click=_toggle_play, args=(last + 1,), type="primary",
+                      icon=":material/pause:" if playing else ":material/play_arrow:", width="stretch")
+        slider.select_slider("Scrub through training", options=list(range(last + 1)), key="rp_frame",
+                             format_func=lambda i: f"step {steps[i]:,}")
+        draw_frame(replay, ss.rp_frame)
 
     frame_panel()
 
 
 def draw_frame(replay: Replay, index: int) -> None:
+    """Everything at frame `index`: the grid beside a few real images, the tiles, the live page's charts,
+    diagnosis, coverage and downloads."""
     snap = replay.snapshot(index)
-    m = st.columns(3)
-    m[0].metric("Step", f"{snap.step:,} / {replay.steps:,}")
-    for col, key, label in ((m[1], "d_real", "D(x)"), (m[2], "d_fake", "D(G(z))")):
-        values = snap.history.get(key, [])
-        col.metric(label, f"{ema(values):.3f}" if values else "–", help=training_panels.SMOOTHED)
-    if snap.message:
-        st.error(snap.message)
-    training_panels.diagnosis(snap)
     left, right = st.columns([6, 5])
     with left:
         fake, real = st.columns([5, 2], vertical_alignment="bottom")
@@ -174,6 +188,14 @@ def draw_frame(replay: Replay, index: int) -> None:
         if snap.real_grid is not None:
             real.image(upscale(snap.real_grid, 2), output_format="PNG", caption=training_panels.real_caption(snap))
     with right:
+        m = st.columns(3)
+        m[0].metric(f"Step of {replay.steps:,}", f"{snap.step:,}")
+        for col, key, label in ((m[1], "d_real", "D(x)"), (m[2], "d_fake", "D(G(z))")):
+            values = snap.history.get(key, [])
+            col.metric(label, f"{ema(values):.3f}" if values else "–", help=training_panels.SMOOTHED)
         training_panels.charts(snap)
+    if snap.message:
+        st.error(snap.message)
+    training_panels.diagnosis(snap)
     training_panels.coverage(snap)
     training_panels.downloads(replay, snap)

@@ -12,7 +12,6 @@ drops. No streamlit here.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ganplay.figures.toy import history_chart, with_data
@@ -41,14 +40,10 @@ def compare_chart(histories: list[dict[str, list[float]]], names: list[str], key
         raise ValueError(f"{len(histories)} histories, {len(names)} names (at most {len(RECIPE_COLORS)})")
     default_title, y_title = METRIC_TITLES.get(key, (key, ""))
     keys = [(f"recipe{i}", name, RECIPE_COLORS[i]) for i, name in enumerate(names)]
-    return history_chart(merged_history(histories, key), keys, width=width, height=height,
-                         title=default_title if title is None else title, y_title=y_title)
+    datasets, spec = history_chart(merged_history(histories, key), keys, width=width, height=height,
+                                   title=default_title if title is None else title, y_title=y_title)
+    spec["config"]["legend"]["direction"] = "vertical"     # one recipe a line: long names stay whole
+    return datasets, spec
 
 
-def step_gaps(histories: list[dict[str, list[float]]]) -> int:
-    """How far apart the recipes' last recorded steps are (0 while they step together)."""
-    last = [h["step"][-1] for h in histories if h.get("step")]
-    return int(np.ptp(last)) if last else 0
-
-
-__all__ = ["RECIPE_COLORS", "compare_chart", "merged_history", "step_gaps", "with_data"]
+__all__ = ["RECIPE_COLORS", "compare_chart", "merged_history", "with_data"]

@@ -1,0 +1,57 @@
+"""The Training page's replay and side-by-side modes in a real Chromium at 1280x720 (a lecture projector):
+a bundled recording opens at its end, Play moves the grid on by itself, and side by side shows two grids at
+one step. Screenshots land in ci-artifacts/screenshots/replay-*.png."""
+from __future__ import annotations
+
+import re
+import time
+
+from tests.e2e.conftest import new_app_page, settle, shot
+
+VIEWPORT = {"width": 1280, "height": 720}
+
+
+def grid_steps(page) -> list[int]:
+    """The steps in the sample grids' captions, top to bottom."""
+    texts = page.locator('[data-testid="stImageCaption"]').all_inner_texts()
+    return [int(m.group(1)) for t in texts if (m := re.search(r"step (\d+)$", t))]
+
+
+def wait_for(predicate, timeout_s: float = 60.0, every_s: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every_s)
+    return False
+
+
+def test_replay_plays_and_side_by_side_shows_two_grids(browser, server):
+    contexts: list = []
+    try:
+        page = new_app_page(browser, server, "training", VIEWPORT, contexts)
+        page.get_by_role("radio", name="Replay a recording").click()
+        settle(page)
+        assert wait_for(lambda: grid_steps(page) == [2000])         # the first recording, at its end
+        page.get_by_role("img").first.wait_for()
+        shot(page, "replay-1280")
+        page.get_by_role("button", name="Play").click()
+        assert wait_for(lambda: grid_steps(page) and grid_steps(page)[0] < 50)    # back to the start ...
+        first = grid_steps(page)[0]
+        assert wait_for(lambda: grid_steps(page) and grid_steps(page)[0] > first + 100, timeout_s=30)   # ... moving
+        shot(page, "replay-playing-1280")
+        page.get_by_role("button", name="Pause").click()
+        settle(page)
+
+        page.get_by_role("radio", name="Side by side").click()
+        settle(page)
+        page.get_by_role("button", name="Start").click()
+        assert wait_for(lambda: len(grid_steps(page)) == 2 and min(grid_steps(page)) >= 20, timeout_s=90)
+        steps = grid_steps(page)
+        assert steps[0] == steps[1]                                  # both recipes drawn at one step
+        shot(page, "replay-side-by-side-1280")
+        page.get_by_role("button", name="Stop").click()
+        settle(page)
+    finally:
+        for context in contexts:
+            context.close()
