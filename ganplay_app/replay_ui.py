@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from ganplay.figures.training import ema
 from ganplay.images import upscale
@@ -30,7 +31,7 @@ UPLOADED = "uploaded"
 
 
 KEPT_PREFIXES = ("tr_", "rp_", "cmp_")   # each mode's settings (the live recipe's tr_* keys among them)
-NOT_SETTABLE = ("tr_resume_file", "tr_mode")   # file uploaders (continue_ui's) and the switch itself
+KEPT_TYPES = (str, int, float, list, tuple)     # what recipe widgets hold; never an upload (it cannot be set)
 
 
 def mode_ui() -> str:
@@ -38,8 +39,11 @@ def mode_ui() -> str:
     not draw it, so the modes' settings are first re-set as plain session state: a lecturer who replays a
     recording comes back to the live recipe as it was."""
     ss = st.session_state
-    for key in [k for k in ss if k.startswith(KEPT_PREFIXES) and not k.startswith(NOT_SETTABLE)]:
-        ss[key] = ss[key]
+    for key in [k for k in ss if k.startswith(KEPT_PREFIXES) and k != "tr_mode"]:
+        value = ss[key]
+        if isinstance(value, KEPT_TYPES) and not any(isinstance(v, UploadedFile) for v in
+                                                     (value if isinstance(value, (list, tuple)) else ())):
+            ss[key] = value
     return st.segmented_control("Mode", MODES, default=LIVE, key="tr_mode", required=True,
                                 label_visibility="collapsed") or LIVE
 
@@ -79,17 +83,16 @@ def _on_upload() -> None:
     try:
         ss.rp_uploaded, ss.rp_error = load_replay(file.getvalue()), None
         ss.rp_choice = UPLOADED
-        _rewind(to_end=True)
+        _rewind()
     except ReplayError as err:
         ss.rp_error = f"{file.name}: {err}"
 
 
-def _rewind(to_end: bool = False) -> None:
+def _rewind() -> None:
+    """Another recording: stop playing and open it at its last frame."""
     ss = st.session_state
     ss.rp_playing = False
-    ss.pop("rp_frame", None)            # the slider starts again at its default (the last frame)
-    if not to_end:
-        ss.rp_frame = 0
+    ss.pop("rp_frame", None)
 
 
 def _toggle_play(frames: int) -> None:
@@ -120,7 +123,7 @@ def page() -> None:
                                     if titles.count(r.title) > 1 else "")     # two files, one title: say which
                       for k, r in choices.items()}
             replay = choices[st.selectbox("Recording", list(choices), key="rp_choice", on_change=_rewind,
-                                          kwargs={"to_end": True}, format_func=labels.get,
+                                          format_func=labels.get,
                                           label_visibility="collapsed")]
             recipe_ui(replay)
         st.file_uploader("Open a recording (.npz)", type=["npz"], key="replay_upload", on_change=_on_upload,

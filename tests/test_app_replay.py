@@ -99,3 +99,4 @@ def test_a_damaged_recording_is_skipped_with_a_message(replay_dir, tmp_path, mon
     assert any("broken.npz was skipped" in w.value and "truncated" in w.value for w in at.warning)
     assert at.selectbox(key="rp_choice").options == ["Non-saturating"]
     resources.run_registry.clear()
+
