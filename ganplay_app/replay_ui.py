@@ -181,8 +181,8 @@ def player(replay: Replay, playing: bool) -> None:
 
 
 def draw_frame(replay: Replay, index: int) -> None:
-    """Everything at frame `index`: the grid beside a few real images, the tiles, the live page's charts,
-    diagnosis, coverage and downloads."""
+    """Everything at frame `index`: the grid beside a few real images and, under it, what is going wrong; the
+    tiles and the live page's charts beside them; the digit coverage and the downloads below."""
     snap = replay.snapshot(index)
     left, right = st.columns([6, 5])
     with left:
@@ -190,6 +190,9 @@ def draw_frame(replay: Replay, index: int) -> None:
         fake.image(upscale(snap.grid, 2), output_format="PNG", caption=f"G(fixed noise) at step {snap.grid_step}")
         if snap.real_grid is not None:
             real.image(upscale(snap.real_grid, 2), output_format="PNG", caption=training_panels.real_caption(snap))
+        if snap.message:
+            st.error(snap.message)
+        training_panels.diagnosis(snap)     # under the grid, beside the charts: in view, and the grid stays put
     with right:
         m = st.columns(3)
         m[0].metric(f"Step of {replay.steps:,}", f"{snap.step:,}")
@@ -197,8 +200,5 @@ def draw_frame(replay: Replay, index: int) -> None:
             values = snap.history.get(key, [])
             col.metric(label, f"{ema(values):.3f}" if values else "–", help=training_panels.SMOOTHED)
         training_panels.charts(snap)
-    if snap.message:
-        st.error(snap.message)
-    training_panels.diagnosis(snap)
     training_panels.coverage(snap)
     training_panels.downloads(replay, snap)

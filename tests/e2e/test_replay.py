@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from tests.e2e.conftest import new_app_page, settle, shot
+from tests.e2e.conftest import assert_no_exception, new_app_page, settle, shot
 
 VIEWPORT = {"width": 1280, "height": 720}
 
@@ -57,6 +57,30 @@ def test_replay_plays_and_side_by_side_shows_two_grids(browser, server):
         page.get_by_role("radio", name="Train live").click()
         settle(page)
         assert page.get_by_label("G learning rate").input_value() == "2.0e-3"     # the lecture preset's
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_a_pickle_opened_as_a_recording_is_refused(browser, server, tmp_path):
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    contexts: list = []
+    try:
+        page = new_app_page(browser, server, "training", VIEWPORT, contexts)
+        page.get_by_role("radio", name="Replay a recording").click()
+        settle(page)
+        page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(
+            files=[{"name": "run.npz", "mimeType": "application/octet-stream", "buffer": pickle.dumps(Evil())}])
+        page.get_by_text("ganplay never unpickles files").wait_for(timeout=30_000)
+        assert_no_exception(page)
+        assert not (tmp_path / "pwned").exists()
+        assert grid_steps(page) == [2000]            # the bundled recording still plays
+        shot(page, "replay-bad-upload")
     finally:
         for context in contexts:
             context.close()
