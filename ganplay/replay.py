@@ -286,7 +286,8 @@ def _checked_coverage(cov, steps: int) -> dict | None:
         out["histograms"] = [[float(v) for v in h] for h in cov["histograms"]]
     except (TypeError, ValueError):
         raise ReplayError("the coverage history holds something other than numbers") from None
-    if any(len(h) != 10 for h in out["histograms"]) or any(s > steps for s in out["step"]):
+    if (any(len(h) != 10 for h in out["histograms"]) or any(s > steps for s in out["step"])
+            or any(b < a for a, b in zip(out["step"], out["step"][1:]))):
         raise ReplayError("the coverage history does not fit the recording")
     return out
 
