@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     from ganplay.cli_quality import add_quality_commands   # here: it imports this module's helpers
 
     add_quality_commands(sub)
+    from ganplay.cli_replay import add_record_command
+
+    add_record_command(sub)
     return parser
 
 

@@ -13,11 +13,16 @@ import streamlit as st
 
 from ganplay.live import ENDED, RUNNING
 from ganplay.losses import LOSSES
-from ganplay_app import continue_ui, data_ui, folder_ui, presenter, resources, training_panels, urlstate
+from ganplay_app import (compare_ui, continue_ui, data_ui, folder_ui, presenter, replay_ui, resources,
+                         training_panels, urlstate)
 from ganplay_app.run_ui import RunControl, watch_note_ui
 from ganplay_app.training_ui import config_from_state, ensure_recipe, recipe_ui, show_run_recipe, url_params
 
 st.title("Training a GAN, live")
+mode = replay_ui.mode_ui()              # Train live / Replay a recording / Side by side: the last two need no
+if mode != replay_ui.LIVE:              # dataset (replay) or draw their own controls (side by side)
+    (replay_ui.page if mode == replay_ui.REPLAY else compare_ui.page)()
+    st.stop()
 registry = resources.run_registry()
 status = resources.dataset_status()
 available = [name for name, error in status.items() if error is None]
