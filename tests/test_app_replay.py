@@ -51,7 +51,7 @@ def test_a_recording_plays_back_without_data_or_a_run(app):
     assert captions(at) == ["G(fixed noise) at step 30", "real digits"]              # opens at its end
     assert metric(at, "Step of 30") == "30"
     assert [d.label for d in at.get("download_button")] == ["Grid (PNG)", "Training GIF", "Metrics (CSV)"]
-    assert len(at.get("plotly_chart")) >= 2                                          # the live page's charts
+    assert len(at.get("vega_lite_chart")) >= 2                                          # the live page's charts
     assert resources.run_registry().running() == 0
 
 

@@ -7,6 +7,8 @@ import pkgutil
 
 import pytest
 
+from ganplay.lessons.gallery import GALLERY
+
 import ganplay
 from ganplay.config import ConfigError
 from ganplay.data import DATASETS, find_data_dir, get_spec, load_data, load_dataset
@@ -115,7 +117,7 @@ def test_the_walk_finds_every_registry():
     assert REGISTRIES == {
         "dataset": DATASETS, "loss": LOSSES, "discriminator architecture": DISCRIMINATORS,
         "generator architecture": GENERATORS, "activation": ACTIVATIONS, "preset": PRESETS,
-        "theory situation": SITUATIONS, "toy data set": TOYS,
+        "theory situation": SITUATIONS, "toy data set": TOYS, "gallery item": GALLERY,
     }
     assert all(REGISTRIES[r.kind] is r for r in (DATASETS, LOSSES, DISCRIMINATORS, GENERATORS, ACTIVATIONS,
                                                  PRESETS, SITUATIONS, TOYS))

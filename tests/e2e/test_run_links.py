@@ -59,6 +59,7 @@ def test_a_shared_link_watches_live_and_only_its_owner_controls_it(browser, serv
             assert main_button(watcher, label).count() == 0, label
         assert main_button(watcher, "Start my own run from this recipe").is_enabled()
         assert watcher.locator(f".st-key-{lr_key} input").is_disabled()        # no live learning-rate changes
+        wait_for_step_above(watcher, tile, -1)                                   # its tiles have been drawn
         seen = step_shown(watcher, tile)
         wait_for_step_above(watcher, tile, seen)                                 # it follows the run live
         shot(watcher, f"run_link_{path}_watcher")
