@@ -37,7 +37,9 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "Training", ":material/model_training:",
         "A GAN learning MNIST live. Pick a loss and an architecture, press start, and follow the losses, "
-        "the discriminator's verdicts and a fixed batch of samples as they turn from noise into digits.",
+        "the discriminator's verdicts and a fixed batch of samples as they turn from noise into digits; the "
+        "page says in words when something goes wrong. Or replay a recorded run, or train two recipes side by "
+        "side on the same batches.",
         "ganplay_app/pages/training.py",
     ),
     Lesson(

@@ -72,7 +72,7 @@ def _recent_mean(values: list[float], n: int = 20) -> float:
     return sum(v) / len(v) if v else float("nan")
 
 
-def _tiles(lane, speed: float | None, per_row: int = 2) -> None:
+def _tiles(lane, speed: float | None, per_row: int = 2, message: bool = True) -> None:
     """The key numbers of one lane, `per_row` tiles a row."""
     view, hist = lane.view, lane.history
     tiles = [("Iteration", f"{lane.view_step:,}", "D steps, then G steps: one round of the game.")]
@@ -95,7 +95,7 @@ def _tiles(lane, speed: float | None, per_row: int = 2) -> None:
     for row in range(0, len(tiles), per_row):
         for col, (label, value, help_text) in zip(st.columns(per_row), tiles[row:row + per_row]):
             col.metric(label, value, help=help_text)
-    if lane.message:
+    if lane.message and message:         # a lone run's message is the run's, shown once above its plane
         st.error(lane.message)
 
 
@@ -187,7 +187,7 @@ def live_ui(current_run, show: frozenset[str], running: bool, slow: bool, steppi
         r = current_run()
         if r is not None:
             snap = r.snapshot(with_history=False)
-            _tiles(snap.lanes[0], snap.steps_per_second if snap.state == RUNNING else None)
+            _tiles(snap.lanes[0], snap.steps_per_second if snap.state == RUNNING else None, message=False)
 
     @st.fragment(run_every=CURVES_REFRESH_S if running else None)
     def curves() -> None:

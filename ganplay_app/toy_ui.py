@@ -175,7 +175,8 @@ def watched_data_ui(toy) -> None:
 def recipe_ui(locked: bool, on_live_change, read_only: bool = False) -> tuple[RunConfig, list[str]]:
     """Preset, losses side by side and every hyperparameter. Returns (config, extra losses to compare).
 
-    `locked`: a run exists, so only the live settings (learning rates, D and G steps) stay enabled.
+    `locked`: a run exists, so only the live settings (the loss of a lone run, learning rates, D and G steps)
+    stay enabled.
     `read_only`: another session's run is shown, so every widget is disabled.
     """
     ensure_recipe()
@@ -185,7 +186,12 @@ def recipe_ui(locked: bool, on_live_change, read_only: bool = False) -> tuple[Ru
     st.selectbox("Recipe", list(TOY_PRESET_NAMES), key="toy_preset", on_change=_on_preset_change,
                  disabled=locked, help="Toy recipes; toy-ring and toy-grid are the benchmark ones (bench/).")
     st.caption(PRESETS[ss.toy_preset].description)
-    st.selectbox("Loss", list(LOSSES), key="toy_loss", format_func=lambda n: LOSSES[n].title, disabled=locked)
+    # A lone run switches its loss live (the same nets, a new objective); side by side, each lane is its loss.
+    side_by_side = locked and bool(ss.toy_compare)
+    st.selectbox("Loss", list(LOSSES), key="toy_loss", format_func=lambda n: LOSSES[n].title,
+                 disabled=live or side_by_side, on_change=on_live_change,
+                 help="Side by side, each run keeps its loss." if side_by_side else
+                 "Switches a running game from its next update on: the nets and their optimisers stay.")
     compare = st.multiselect(
         "Side by side: also train with", [n for n in LOSSES if n != ss.toy_loss], key="toy_compare",
         format_func=lambda n: LOSSES[n].title, max_selections=3, disabled=locked,

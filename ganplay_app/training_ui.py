@@ -116,7 +116,7 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change,
               read_only: bool = False) -> tuple[str, RunConfig, int]:
     """Dataset, preset and every hyperparameter. Returns (dataset name, config, steps; 0 = until stopped).
 
-    `locked`: a run is going, so only the live settings (learning rates, D steps) stay enabled and each change
+    `locked`: a run is going, so only the live settings (loss, learning rates, D steps) stay enabled and each change
     calls on_live_change(). `read_only`: another session's run is shown, so every widget is disabled.
     """
     ensure_recipe()
@@ -132,7 +132,9 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change,
                  help="Recipes from the seed articles and papers; the first is tuned for a quick demo. The ? "
                       "below gives a recipe's layers, optimiser and source.")
     st.caption(preset_summary(ss.tr_preset), help=preset_help(ss.tr_preset))
-    st.selectbox("Loss", list(LOSSES), key="tr_loss", format_func=lambda n: LOSSES[n].title, disabled=locked)
+    st.selectbox("Loss", list(LOSSES), key="tr_loss", format_func=lambda n: LOSSES[n].title, disabled=live,
+                 on_change=on_live_change, help="Switches a running game from its next update on: the nets and "
+                 "their optimisers stay, only the objective changes (e.g. minimax → non-saturating).")
     st.radio("Architecture", list(FAMILIES), key="tr_family", horizontal=True, disabled=locked)
 
     c1, c2 = st.columns(2)

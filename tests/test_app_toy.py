@@ -177,6 +177,17 @@ def test_side_by_side_trains_three_losses_in_step(app):
     assert tiles(at, "Iteration") == ["1", "1", "1"]
     assert any(c.value.startswith("3 recipes on the same data and seed") for c in at.caption)
     assert at.multiselect(key="toy_compare").disabled                    # locked while the run exists
+    assert at.selectbox(key="toy_loss").disabled                         # each lane keeps its loss
+
+
+def test_a_lone_runs_loss_switches_live(app):
+    at = click(app(), "Iteration")
+    run = the_run(at)
+    trainer = run.trainer
+    at.selectbox(key="toy_loss").select("minimax").run()
+    click(at, "Iteration")
+    assert the_run(at) is run and trainer.step_count == 2                 # the same run went on
+    assert trainer.loss.name == "minimax" and run.snapshot().config.train.loss == "minimax"
 
 
 def test_a_drawn_distribution_is_what_the_run_trains_on(app):

@@ -177,6 +177,22 @@ def test_live_learning_rate_change_reaches_the_running_model(app):
     assert at.number_input(key="tr_latent").disabled       # the rest is locked while the run goes
 
 
+def test_the_loss_switches_in_the_running_game(app):
+    at = app()
+    button(at, "Start").click().run()
+    rerun_when(at, lambda s: s.step >= 2)
+    run = the_run(at)
+    trainer = run.trainer
+    assert not at.selectbox(key="tr_loss").disabled                 # unlike the rest of the recipe
+    at.selectbox(key="tr_loss").select("least-squares").run()
+    before = run.snapshot().step
+    rerun_when(at, lambda s: s.step >= before + 2)
+    assert the_run(at) is run and run.trainer is trainer            # the same run and nets, not a new one
+    assert trainer.loss.name == "least-squares" and trainer.config.train.loss == "least-squares"
+    assert run.snapshot().config.train.loss == "least-squares"      # the page's charts read D's outputs by it
+    assert any("Least" in e.label for e in at.expander)              # the loss's formulas follow
+
+
 def test_diverging_run_ends_with_an_explanation(app):
     at = app()
     at.selectbox(key="tr_preset").select("mlp-vanilla").run()

@@ -287,7 +287,7 @@ def test_registry_stops_runs_whose_session_is_gone(mnist):
 def test_threads_follow_the_runs_training(mnist):
     """A lone run trains on every core; a second run training halves each one's pool at its next step, and
     the share grows back when the other pauses (read from what each worker actually set)."""
-    registry = RunRegistry(max_running=2, cores=4)
+    registry = RunRegistry(max_running=2, cores=4, reserve=0)
     try:
         first, second = registry.create(SMALL, mnist), registry.create(SMALL, mnist)
         assert registry.threads_per_run == 4
@@ -303,6 +303,15 @@ def test_threads_follow_the_runs_training(mnist):
         assert registry.threads_for(first) == 4
     finally:
         registry.stop_all()
+
+
+def test_the_registry_keeps_a_core_for_the_browser(monkeypatch):
+    """By default one core is left to the browser and the page: a lone run on 2 cores trains on 1 thread, on 8
+    cores on 7; a machine of one core still trains on it; GANPLAY_RESERVE_CORES=0 gives the runs every core."""
+    monkeypatch.delenv("GANPLAY_RESERVE_CORES", raising=False)
+    assert [RunRegistry(cores=n).threads_per_run for n in (1, 2, 8)] == [1, 1, 7]
+    monkeypatch.setenv("GANPLAY_RESERVE_CORES", "0")
+    assert RunRegistry(cores=2).threads_per_run == 2
 
 
 def test_a_fixed_thread_count_is_kept(runs, mnist):

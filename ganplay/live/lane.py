@@ -20,6 +20,8 @@ METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm", "g_grad_norm",
 PROBES = ("modes", "high_quality", "reverse_kl", "jsd")   # point data: measured at each redraw (NaN: not defined)
 REAL_DOTS = (450, 2000)      # real samples drawn for 2-D / 1-D data (GAN Lab draws 450), from a fixed seed
 REAL_SEED = 12345
+RECENT_ROWS = 200            # a snapshot without history keeps this many metric rows: the smoothed tiles (an EMA over
+                             # ~20) and the diagnosis (ganplay.diagnose looks back 50, and 200 for runaway losses)
 
 
 @dataclass
@@ -157,7 +159,7 @@ class Lane:
         return view
 
     def snapshot(self, with_history: bool = True) -> LaneSnapshot:
-        last = {k: v[-20:] for k, v in self.history.columns.items()}       # enough for the smoothed tiles
+        last = {k: v[-RECENT_ROWS:] for k, v in self.history.columns.items()}   # the tiles and the diagnosis
         if self.trainer is not None:
             self.learning_rates = self.trainer.learning_rates
         return LaneSnapshot(self.name, self.config, self.history.copy() if with_history else last,

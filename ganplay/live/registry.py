@@ -21,7 +21,8 @@ class RunRegistry:
     """Process-wide list of runs with a cap on how many train at once."""
 
     def __init__(self, max_running: int | None = None, forget_after_s: float = 600.0,
-                 clock: Callable[[], float] = time.monotonic, cores: int | None = None):
+                 clock: Callable[[], float] = time.monotonic, cores: int | None = None,
+                 reserve: int | None = None):
         # Server settings come from the environment: GANPLAY_MAX_RUNS (default 2), and the watchdog's
         # GANPLAY_IDLE_PAUSE_S / GANPLAY_IDLE_STOP_S (defaults 300 s / 900 s: hidden tabs throttle timers).
         self.max_running = max_running or int(os.environ.get("GANPLAY_MAX_RUNS", "2"))
@@ -29,8 +30,13 @@ class RunRegistry:
         self.clock = clock                     # handed to every run it creates (tests drive a fake one)
         self.idle_pause_s = float(os.environ.get("GANPLAY_IDLE_PAUSE_S", "300"))
         self.idle_stop_s = float(os.environ.get("GANPLAY_IDLE_STOP_S", "900"))
-        # the cores the live runs share: what torch uses by default (and the CLI), at least one
+        # the cores the live runs share: what torch uses by default (and the CLI), at least one; less `reserve`
+        # (GANPLAY_RESERVE_CORES, default 1) kept for the browser that shows the run and the page's own Python.
+        # On a 2-core laptop with Chromium attached, a lone `lecture` run trains faster on 1 thread than on 2
+        # (14.6 against 12.2 steps/s, bench/README.md "Training page overhead"): a pool of 2 threads waits at
+        # every op for the one the browser preempted.
         self.cores = cores or max(1, torch.get_num_threads())
+        self.reserve = reserve if reserve is not None else int(os.environ.get("GANPLAY_RESERVE_CORES", "1"))
         self._runs: dict[str, TrainingRun] = {}
         self._listed: tuple[TrainingRun, ...] = ()   # the runs, for workers to count without taking the lock
         self._lock = threading.Lock()
@@ -52,12 +58,12 @@ class RunRegistry:
             return run
 
     def threads_for(self, run: TrainingRun | None = None) -> int:
-        """Torch threads for `run`'s next step: the cores split between the runs training now (`run` counts,
-        since it is about to step), so a lone run uses them all and (runs x threads) never exceeds the cores
-        (contended thread pools collapse). Each worker asks before every step, so a run that starts, pauses
-        or stops elsewhere changes the others' share at their next step."""
+        """Torch threads for `run`'s next step: the cores (less the reserve) split between the runs training now
+        (`run` counts, since it is about to step), so a lone run uses them all and (runs x threads) never exceeds
+        the cores (contended thread pools collapse). Each worker asks before every step, so a run that starts,
+        pauses or stops elsewhere changes the others' share at their next step."""
         others = sum(r.training for r in self._listed if r is not run)     # a tuple: safe to read unlocked
-        return max(1, self.cores // (others + 1))
+        return max(1, max(1, self.cores - self.reserve) // (others + 1))
 
     @property
     def threads_per_run(self) -> int:

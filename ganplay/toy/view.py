@@ -113,9 +113,10 @@ def generator_push(trainer, x: torch.Tensor) -> np.ndarray:
 def _segments(points: np.ndarray, density: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Consecutive points -> (M, 4) segments, and the density G puts along each (mass / length), in [0, 1]."""
     segs = np.concatenate([points[:-1], points[1:]], axis=1)
-    length = np.linalg.norm(points[1:] - points[:-1], axis=1)
-    mass = 0.5 * (density[:-1] + density[1:])
-    return segs, mass / np.maximum(length, 1e-9)
+    with np.errstate(invalid="ignore", over="ignore"):   # a diverging G: inf / NaN points give NaN segments
+        length = np.linalg.norm(points[1:] - points[:-1], axis=1)
+        mass = 0.5 * (density[:-1] + density[1:])
+        return segs, mass / np.maximum(length, 1e-9)
 
 
 def manifold(trainer) -> tuple[np.ndarray, np.ndarray] | None:

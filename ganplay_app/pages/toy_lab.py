@@ -51,7 +51,7 @@ def on_live_change() -> None:
     r = current_run()
     if r is not None and r.alive and not watching:
         r.set_hyperparameters(lr_g=float(ss.toy_lr_g), lr_d=float(ss.toy_lr_d), d_steps=int(ss.toy_d_steps),
-                              g_steps=int(ss.toy_g_steps))
+                              g_steps=int(ss.toy_g_steps), loss=ss.toy_loss if len(r.lanes) == 1 else None)
 
 
 locked = run is not None
@@ -66,7 +66,8 @@ with st.sidebar:
     if watching:
         st.caption("The watched run's recipe, as it trains now. Start your own run to change it.")
     elif locked:
-        st.caption("Learning rates and D / G steps change the running nets at once; Reset to change the rest.")
+        st.caption("The loss, learning rates and D / G steps change the running nets at once; Reset to change "
+                   "the rest.")
     show = toy_panels.layers_ui()
     urlstate.problems_ui("toy")
 urlstate.store("toy", URL)

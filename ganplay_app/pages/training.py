@@ -59,7 +59,8 @@ def on_live_change() -> None:
     r = current_run()
     if r is not None and r.alive and not watching:
         ss = st.session_state
-        r.set_hyperparameters(lr_g=float(ss.tr_lr_g), lr_d=float(ss.tr_lr_d), d_steps=int(ss.tr_d_steps))
+        r.set_hyperparameters(lr_g=float(ss.tr_lr_g), lr_d=float(ss.tr_lr_d), d_steps=int(ss.tr_d_steps),
+                              loss=ss.tr_loss)
 
 
 locked = run is not None and run.alive
@@ -69,7 +70,8 @@ with st.sidebar:
     if watching:
         st.caption("The watched run's recipe, as it trains now. Start your own run to change it.")
     elif locked:
-        st.caption("Learning rates and D steps change the running model at once; Reset to change the rest.")
+        st.caption("The loss, learning rates and D steps change the running model at once; Reset to change "
+                   "the rest.")
     urlstate.problems_ui("training")
     data_ui.more_datasets_ui(status)
 urlstate.store("training", URL)
@@ -110,25 +112,29 @@ if run is None:
     st.stop()
 
 
-PICTURES_S, COVERAGE_S = 1.0, 2.5          # refresh periods while training (the tiles: 0.5 s)
+# Refresh periods while training. Each fragment's redraw costs the run speed (the browser and this Python share
+# the laptop with the trainer: bench/page_overhead.py --where), so each redraws as often as what it shows changes:
+# the tiles twice a second, the grid once a second (the worker draws one a second), the charts every 2 s, and the
+# coverage every 5 s (the digit judge reads G's samples every 5 s of training).
+TILES_S, PICTURES_S, CHARTS_S, COVERAGE_S = 0.5, 1.0, 2.0, 5.0
 # What the live panel draws: all of it, unless bench/page_overhead.py --where leaves parts out to measure their cost
 PANELS = set(os.environ.get("GANPLAY_TRAINING_PANELS", "diagnosis,pictures,charts,coverage").split(","))
 stepping = control.stepping(run)             # a Step click returned before its step landed: poll until it does
 settling = state == "paused" and not run.snapshot(with_history=False).idle   # until the pause's last picture
 
 
-fast = 0.5 if running or stepping or settling else (None if state in ENDED else 5.0)
+fast = TILES_S if running or stepping or settling else (None if state in ENDED else 5.0)
 
 
 @st.fragment(run_every=fast)
 def live_panel() -> None:
     """Twice a second: the tiles and what is going wrong; and whether the run changed state (then the whole
-    page reruns: buttons, refresh rates)."""
+    page reruns: buttons, refresh rates). The snapshot's recent rows are all the tiles and the diagnosis read."""
     r = current_run()
     if r is None:
         return
     r.heartbeat()
-    snap = r.snapshot()
+    snap = r.snapshot(with_history=False)
     if snap.state != state or (stepping and not snap.steps_pending) or (settling and snap.idle):
         st.rerun()                          # the run changed state, or the step landed: buttons, refresh rate
     training_panels.tiles(snap, r.trainer)
@@ -137,19 +143,19 @@ def live_panel() -> None:
 
 
 @st.fragment(run_every=PICTURES_S if running else None)
-def pictures_and_charts() -> None:
-    """Once a second (the worker draws a new grid once a second): the grid beside real images, and the charts."""
+def pictures() -> None:
+    """Once a second (the worker draws a new grid once a second): the grid beside real images."""
     r = current_run()
-    if r is None:
-        return
-    snap = r.snapshot()
-    left, right = st.columns([6, 5])
-    with left:
-        if "pictures" in PANELS:
-            training_panels.pictures(r, snap, scrub=not running, big=presenter.active())
-    with right:
-        if "charts" in PANELS:
-            training_panels.charts(snap)
+    if r is not None and "pictures" in PANELS:
+        training_panels.pictures(r, r.snapshot(with_history=False), scrub=not running, big=presenter.active())
+
+
+@st.fragment(run_every=CHARTS_S if running else None)
+def charts() -> None:
+    """Every 2 s: the charts, from the whole history."""
+    r = current_run()
+    if r is not None and "charts" in PANELS:
+        training_panels.charts(r.snapshot())
 
 
 @st.fragment(run_every=COVERAGE_S if running else None)
@@ -166,5 +172,9 @@ def coverage_and_downloads() -> None:
 
 
 live_panel()
-pictures_and_charts()
+left, right = st.columns([6, 5])
+with left:
+    pictures()
+with right:
+    charts()
 coverage_and_downloads()
