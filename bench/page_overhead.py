@@ -49,6 +49,19 @@ def bare(name: str, seconds: float, threads: int | None = None) -> float:
     return float(re.search(r"trained \d+ steps in [\d.]+ s \(([\d.]+) steps/s\)", out)[1])
 
 
+def thread_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds of each thread of process `pid` (a thread that ended since is missing: its time is in the
+    process's total)."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        out[tid] = (int(fields[11]) + int(fields[12])) / tick      # utime + stime
+    return out
+
+
 WATCH_STEP = """() => {
   const read = () => {
     const el = document.querySelector('[data-testid="stMetricValue"]');
@@ -77,7 +90,7 @@ def with_page(browser, server: Server, name: str, seconds: float, window_s: floa
     # The page counts its own refreshes: a timer in the page reads the Step tile every 100 ms, so the bench does
     # not poll Chromium over the DevTools protocol 20 times a second (CPU a lecturer's laptop would not spend).
     page.evaluate(WATCH_STEP)
-    cpu0 = _cpu_seconds(server.proc.pid), _chromium_cpu()
+    cpu0, threads0 = (_cpu_seconds(server.proc.pid), _chromium_cpu()), thread_seconds(server.proc.pid)
     start = time.perf_counter()
     first = page.evaluate("(s => { s.changes = 0; return s.last; })(window.__ganplaySteps)")
     windows, window_start, window_first = [], start, first
@@ -90,13 +103,15 @@ def with_page(browser, server: Server, name: str, seconds: float, window_s: floa
     counts = page.evaluate("window.__ganplaySteps")
     last, seen = counts["last"], counts["changes"]
     elapsed = time.perf_counter() - start
-    cpu1 = _cpu_seconds(server.proc.pid), _chromium_cpu()
+    cpu1, threads1 = (_cpu_seconds(server.proc.pid), _chromium_cpu()), thread_seconds(server.proc.pid)
+    busy = sorted(((threads1[t] - threads0.get(t, 0.0)) / elapsed for t in threads1), reverse=True)
     page.get_by_role("button", name="Stop", exact=True).click()
     page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
     page.get_by_role("button", name="Reset", exact=True).click()
     context.close()
     return {"rate": (last - first) / elapsed, "refreshes": seen / elapsed, "windows": windows,
-            "server_cpu": (cpu1[0] - cpu0[0]) / elapsed, "chromium_cpu": (cpu1[1] - cpu0[1]) / elapsed}
+            "server_cpu": (cpu1[0] - cpu0[0]) / elapsed, "chromium_cpu": (cpu1[1] - cpu0[1]) / elapsed,
+            "busiest_threads": busy[:2]}     # the run's torch threads: what the training itself got
 
 
 PANELS = ("diagnosis", "pictures", "charts", "coverage")
@@ -126,7 +141,8 @@ def where(seconds: float) -> None:
 def _where_row(left_out, r: dict) -> None:
     label = "every panel" if left_out is None else ("tiles only" if left_out == "all" else f"no {left_out}")
     print(f"page, {label:<14} {r['rate']:7.1f} steps/s   refreshes {r['refreshes']:.1f}/s   "
-          f"CPU server {r['server_cpu']:.2f}, Chromium {r['chromium_cpu']:.2f}", flush=True)
+          f"CPU server {r['server_cpu']:.2f} (busiest threads {', '.join(f'{b:.2f}' for b in r['busiest_threads'])}), "
+          f"Chromium {r['chromium_cpu']:.2f}", flush=True)
 
 
 def page_digits(browser, server: Server, seed: int, limit: float) -> tuple[float | None, float | None]:
@@ -172,7 +188,8 @@ def digits(seeds: list[int], limit: float) -> None:
             b = time_to_recognizable("lecture", seed, dataset, holdout, classifier, limit, 5.0, 500, log=lambda *_: None)
             wall, trained = page_digits(browser, server, seed, limit * 2)
             rows.append((seed, b["seconds"], wall, trained))
-            print(f"seed {seed}: bare {b['seconds']} s (step {b['steps']}); page in Chromium {wall and round(wall)} s "
+            bare_s = "> limit" if b["seconds"] is None else f"{b['seconds']:.0f}"
+            print(f"seed {seed}: bare {bare_s} s (step {b['steps']}); page in Chromium {wall and round(wall)} s "
                   f"from Start ({trained} s of training by the page's clock)", flush=True)
     done = [r for r in rows if r[2] is not None]
     if done:
@@ -217,7 +234,9 @@ def main() -> None:
     print(f"page / bare 1 thread {statistics.median(r[1]['rate'] / r[2] for r in rows):6.1%}   (what the page itself "
           f"costs a run of the same threads)")
     print(f"page refreshes      {statistics.median(r[1]['refreshes'] for r in rows):7.1f} /s   (target >= 2)")
-    print(f"CPU, cores          server {statistics.median(r[1]['server_cpu'] for r in rows):.2f}, "
+    busiest = [statistics.median(r[1]["busiest_threads"][i] for r in rows) for i in range(2)]
+    print(f"CPU, cores          server {statistics.median(r[1]['server_cpu'] for r in rows):.2f} (its busiest "
+          f"threads {busiest[0]:.2f}, {busiest[1]:.2f}: the run's torch pool), "
           f"Chromium {statistics.median(r[1]['chromium_cpu'] for r in rows):.2f}")
     if steady:
         print(f"steady {args.steady:.0f} s on the page: {steady['rate']:.1f} steps/s overall; per 30 s: "

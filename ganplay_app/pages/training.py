@@ -2,8 +2,8 @@
 pause, step, resume, stop and save.
 
 The run trains on a worker thread (ganplay.live); this script only flips its events in button callbacks and
-draws snapshots in a fragment that refreshes itself twice a second while the run trains. Without a dataset the
-page offers MNIST's download instead; missing datasets are offered in the sidebar (ganplay_app.data_ui).
+draws snapshots in fragments that refresh themselves while the run trains (the tiles twice a second). Without a
+dataset the page offers MNIST's download instead; missing datasets are offered in the sidebar (ganplay_app.data_ui).
 """
 from __future__ import annotations
 
@@ -114,9 +114,9 @@ if run is None:
 
 # Refresh periods while training. Each fragment's redraw costs the run speed (the browser and this Python share
 # the laptop with the trainer: bench/page_overhead.py --where), so each redraws as often as what it shows changes:
-# the tiles twice a second, the grid once a second (the worker draws one a second), the charts every 2 s, and the
+# the tiles twice a second (a timer of 0.45 s: it starts after each redraw), the grid once a second (the worker draws one a second), the charts every 2 s, and the
 # coverage every 5 s (the digit judge reads G's samples every 5 s of training).
-TILES_S, PICTURES_S, CHARTS_S, COVERAGE_S = 0.5, 1.0, 2.0, 5.0
+TILES_S, PICTURES_S, CHARTS_S, COVERAGE_S = 0.45, 1.0, 2.0, 5.0
 # What the live panel draws: all of it, unless bench/page_overhead.py --where leaves parts out to measure their cost
 PANELS = set(os.environ.get("GANPLAY_TRAINING_PANELS", "diagnosis,pictures,charts,coverage").split(","))
 stepping = control.stepping(run)             # a Step click returned before its step landed: poll until it does
