@@ -28,15 +28,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganplay.config import PRECISIONS, ConfigError, RunConfig
+from ganplay.config import ConfigError, RunConfig
 from ganplay.data import data_source
 from ganplay.losses import LOSSES, gradient_penalty
-from ganplay.models import balanced_labels, build_models, eval_mode, sample_latent, validate
+from ganplay.models import balanced_labels, build_models, eval_mode, sample_latent
 from ganplay.models.mlp import Dropout
+# what a run's setup needs, importable from here too (the trainer is where callers look for them)
+from ganplay.runcheck import (LIVE_DEVICE, MAX_SEED, OPTIMIZERS, auto_device, check_learning_rate,  # noqa: F401
+                              check_steps, resolve_precision, validate_run)
 
-MAX_SEED = 2**63 - 1
 SAMPLE_COUNT = 64      # the fixed evaluation noise batch: an 8 x 8 grid
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
 POINT_SAMPLE_COUNT = 200   # for point data: the fake dots the Toy lab draws, each with its arrow (GAN Lab: 150)
 
 
@@ -58,74 +59,6 @@ class StepMetrics:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-# Where live runs (the app's Training page and Toy lab, ganplay.live) train, whatever accelerator the server has:
-# the run cap and the torch threads each run gets (ganplay.live.registry) are counted in CPU cores. The
-# Training page's "auto (...)" precision label resolves for this device too, so it names what a run will use.
-LIVE_DEVICE = torch.device("cpu")
-
-
-def auto_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """"auto" -> "bfloat16" on a CUDA GPU with bf16 or a CPU with AVX512-BF16 or AMX (where bf16 convolutions
-    are much faster than fp32), else "float32"; the other values as they are. Emulated bf16 is slower than fp32."""
-    if precision != "auto":
-        return precision
-    if device.type == "cuda":
-        fast = torch.cuda.is_bf16_supported()
-    elif device.type == "cpu":
-        caps = torch.cpu.get_capabilities()
-        fast = bool(caps.get("avx512_bf16") or caps.get("amx_bf16"))
-    else:
-        fast = False
-    return "bfloat16" if fast else "float32"
-
-
-def validate_run(config: RunConfig) -> None:
-    """Raise ConfigError, in words a user can act on, for settings no run can proceed with."""
-    validate(config.model)
-    t = config.train
-    if t.loss not in LOSSES:
-        raise ConfigError(f"train.loss: {LOSSES.unknown(t.loss)}")
-    if t.clip_value <= 0 or t.gp_weight < 0:
-        raise ConfigError("the clipping bound must be positive and the gradient-penalty weight not negative")
-    for name in (t.optimizer, t.optimizer_d or t.optimizer):
-        if name not in OPTIMIZERS:
-            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
-    if not 0 <= t.momentum < 1:
-        raise ConfigError(f"momentum must be in [0, 1), got {t.momentum}")
-    uses_bn = config.model.generator.batchnorm or config.model.discriminator.batchnorm
-    if not 1 <= t.batch_size <= 4096:
-        raise ConfigError(f"batch size must be between 1 and 4096, got {t.batch_size}")
-    if uses_bn and t.batch_size < 2:
-        raise ConfigError("batch norm needs at least 2 images per batch; raise the batch size or turn batch norm off")
-    for name in ("lr_g", "lr_d"):
-        lr = getattr(t, name)
-        if not (math.isfinite(lr) and 0 < lr <= 100):
-            raise ConfigError(f"{name} must be a positive number up to 100, got {lr}")
-    for betas in (t.betas_g, t.betas_d):
-        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
-            raise ConfigError(f"Adam betas must be two numbers in [0, 1), got {betas}")
-    if not 0 <= t.g_ema < 1:
-        raise ConfigError(f"the generator's weight-average decay must be in [0, 1) (0 = off), got {t.g_ema}")
-    if not 0 <= t.seed < MAX_SEED:      # the fixed noise is seeded with seed + 1, torch takes < 2**63
-        raise ConfigError(f"train.seed must be a whole number from 0 to {MAX_SEED - 1}, got {t.seed}")
-    if not 1 <= t.d_steps <= 100:
-        raise ConfigError(f"D steps per G step must be between 1 and 100, got {t.d_steps}")
-    if not 1 <= t.g_steps <= 100:
-        raise ConfigError(f"G steps per iteration must be between 1 and 100, got {t.g_steps}")
-    if not 0 < t.real_label <= 1:
-        raise ConfigError(f"the real label must be in (0, 1], got {t.real_label}")
-    if t.precision not in PRECISIONS:
-        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {t.precision!r}")
 
 
 class Trainer:
@@ -198,12 +131,12 @@ class Trainer:
         objective changes. What D(x) means follows the loss (a probability or a raw score)."""
         if loss is not None and loss not in LOSSES:
             raise ConfigError(f"train.loss: {LOSSES.unknown(loss)}")
-        for lr in (lr_g, lr_d):
-            if lr is not None and not (math.isfinite(lr) and 0 < lr <= 100):
-                raise ConfigError(f"a learning rate must be a positive number up to 100, got {lr}")
-        for name, steps in (("D", d_steps), ("G", g_steps)):
-            if steps is not None and not 1 <= steps <= 100:
-                raise ConfigError(f"{name} steps per iteration must be between 1 and 100, got {steps}")
+        for name, lr in (("lr_g", lr_g), ("lr_d", lr_d)):
+            if lr is not None:
+                check_learning_rate(name, lr)
+        for who, steps in (("D", d_steps), ("G", g_steps)):
+            if steps is not None:
+                check_steps(who, steps)
         for opt, lr in ((self.opt_g, lr_g), (self.opt_d, lr_d)):
             if lr is not None:
                 for group in opt.param_groups:

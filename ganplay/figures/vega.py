@@ -123,7 +123,7 @@ def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, st
     Robust to what a live run records: non-finite values (NaN, inf) are dropped, and each series is clipped
     (`clip`): by default to its [1st, 99th] percentile band widened by 50 % on each side, so one early spike does
     not flatten the rest of the curve; or to a given (low, high); or not at all (None). `log` draws a log y axis
-    (values <= 0 are dropped). `note`: a line of text in the plot's top-left corner; None leaves the layer out,
+    (values <= 0 are dropped). `note`: a line of text above the plot's top-right corner; None leaves the layer out,
     "" keeps it empty (so a note that comes and goes does not change the spec). Longer histories are thinned to
     about `max_points` points a series (after the running mean is taken over all of them). An empty history
     gives an empty frame and the same spec. Frame columns: layer ("raw" | "mean" | "rule" | "note"), series
@@ -185,7 +185,8 @@ def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, st
         ]
     if note is not None:
         layers.append({"data": _named("note"),
-                       "mark": {"type": "text", "align": "left", "baseline": "top", "x": 6, "y": 6, "fontSize": 13,
+                       # above the plot's top-right corner, beside the legend: never over a curve
+                       "mark": {"type": "text", "align": "right", "baseline": "bottom", "fontSize": 13,
                                 "color": GUIDE},
-                       "encoding": {"text": {"field": "text"}}})
+                       "encoding": {"x": {"value": "width"}, "y": {"value": -4}, "text": {"field": "text"}}})
     return data, _top(title, width, height, layers, autosize={"type": "fit", "contains": "padding"})
