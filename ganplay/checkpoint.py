@@ -187,21 +187,27 @@ def _training_state(tensors: dict[str, torch.Tensor], meta: dict) -> dict | None
     return {"tensors": {k: v for k, v in tensors.items() if k.startswith("state.")}, "meta": state_meta}
 
 
-def _read_source(source: str | os.PathLike | bytes) -> bytes:
+def read_limited(source: str | os.PathLike | bytes, max_bytes: int, error: type[Exception], what: str) -> bytes:
+    """The bytes of a file (or the bytes given), refused with `error` before reading when the file is missing or
+    larger than `max_bytes`: "no such {what} file", "... larger than any {what} (N MB at most)"."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     else:
         path = Path(source)
         if not path.is_file():
-            raise CheckpointError(f"{path}: no such checkpoint file")
-        if path.stat().st_size > MAX_BYTES:
-            raise CheckpointError(f"{path}: {path.stat().st_size / 10**6:.0f} MB is larger than any ganplay "
-                                  f"checkpoint ({MAX_BYTES / 10**6:.0f} MB at most)")
+            raise error(f"{path}: no such {what} file")
+        if path.stat().st_size > max_bytes:
+            raise error(f"{path}: {path.stat().st_size / 10**6:.0f} MB is larger than any {what} "
+                        f"({max_bytes / 10**6:.0f} MB at most)")
         data = path.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise CheckpointError(f"the file is {len(data) / 10**6:.0f} MB, larger than any ganplay checkpoint "
-                              f"({MAX_BYTES / 10**6:.0f} MB at most)")
+    if len(data) > max_bytes:
+        raise error(f"the file is {len(data) / 10**6:.0f} MB, larger than any {what} "
+                    f"({max_bytes / 10**6:.0f} MB at most)")
     return data
+
+
+def _read_source(source: str | os.PathLike | bytes) -> bytes:
+    return read_limited(source, MAX_BYTES, CheckpointError, "ganplay checkpoint")
 
 
 def _check_container(data: bytes) -> None:

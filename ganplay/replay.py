@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from ganplay.checkpoint import write_atomic
+from ganplay.checkpoint import read_limited, write_atomic
 from ganplay.config import ConfigError, RunConfig
 from ganplay.images import gif_bytes, make_grid
 from ganplay.live.lane import METRICS, REAL_SEED, History
@@ -215,19 +215,7 @@ def save_replay(path: str | os.PathLike, replay: Replay) -> Path:
 
 # -- reading (every check before anything is allocated) ---------------------------------------------------------
 def _read_source(source: str | os.PathLike | bytes) -> bytes:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise ReplayError(f"{path}: no such replay file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ReplayError(f"{path.name}: {path.stat().st_size / 10**6:.0f} MB is larger than any replay "
-                              f"({MAX_FILE_BYTES / 10**6:.0f} MB at most)")
-        data = path.read_bytes()
-    if len(data) > MAX_FILE_BYTES:
-        raise ReplayError(f"the file is {len(data) / 10**6:.0f} MB, larger than any replay "
-                          f"({MAX_FILE_BYTES / 10**6:.0f} MB at most)")
+    data = read_limited(source, MAX_FILE_BYTES, ReplayError, "replay")
     if data[:1] == b"\x80":
         raise ReplayError("this is a pickle file; ganplay never unpickles files because that can run arbitrary "
                           "code. A replay is a zip of JSON and .npy arrays written by `python -m ganplay record`")
