@@ -41,13 +41,13 @@ def recipes_ui(locked: bool) -> list[RunConfig]:
     _defaults()
     st.selectbox("Preset", list(IMAGE_PRESETS), key="cmp_preset", format_func=preset_title, disabled=locked)
     st.radio("Compare", list(WHAT), key="cmp_what", format_func=WHAT.get, horizontal=True, disabled=locked)
+    if ss.cmp_what == "loss":               # full width: a loss's title does not fit half the sidebar
+        st.selectbox("Recipe A", list(LOSSES), key="cmp_loss_a", format_func=lambda n: LOSSES[n].title,
+                     disabled=locked)
+        st.selectbox("Recipe B", list(LOSSES), key="cmp_loss_b", format_func=lambda n: LOSSES[n].title,
+                     disabled=locked)
     a, b = st.columns(2)
-    if ss.cmp_what == "loss":
-        a.selectbox("Recipe A", list(LOSSES), key="cmp_loss_a", format_func=lambda n: LOSSES[n].title,
-                    disabled=locked)
-        b.selectbox("Recipe B", list(LOSSES), key="cmp_loss_b", format_func=lambda n: LOSSES[n].title,
-                    disabled=locked)
-    else:
+    if ss.cmp_what != "loss":
         a.number_input("A: learning rate", 1e-6, 1.0, key="cmp_lr_a", format="%.1e", step=1e-4, disabled=locked)
         b.number_input("B: learning rate", 1e-6, 1.0, key="cmp_lr_b", format="%.1e", step=1e-4, disabled=locked,
                        help="For G and D alike.")
