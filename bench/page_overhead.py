@@ -33,10 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import bench  # noqa: F401  (OpenMP policy before torch)
 from bench import machine_line
-from bench.toy_page import ARGS, CHROMIUM, ROOT, Server, _chromium_cpu, _cpu_seconds, chromium_and_server
+from bench.toy_page import (ARGS, CHROMIUM, ROOT, Server, _chromium_cpu, _cpu_seconds, chromium_and_server,
+                            stat_seconds)
 
 
 def bare(name: str, seconds: float, threads: int | None = None) -> float:
@@ -52,13 +54,12 @@ def bare(name: str, seconds: float, threads: int | None = None) -> float:
 def thread_seconds(pid: int) -> dict[str, float]:
     """CPU seconds of each thread of process `pid` (a thread that ended since is missing: its time is in the
     process's total)."""
-    tick, out = os.sysconf("SC_CLK_TCK"), {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+            out[task.name] = stat_seconds(task / "stat", children=False)
         except (FileNotFoundError, ProcessLookupError):
             continue
-        out[tid] = (int(fields[11]) + int(fields[12])) / tick      # utime + stime
     return out
 
 
@@ -94,12 +95,12 @@ def with_page(browser, server: Server, name: str, seconds: float, window_s: floa
     start = time.perf_counter()
     first = page.evaluate("(s => { s.changes = 0; return s.last; })(window.__ganplaySteps)")
     windows, window_start, window_first = [], start, first
-    while (now := time.perf_counter()) - start < seconds:
-        time.sleep(min(window_s or 1.0, 1.0, max(0.0, seconds - (now - start))))
-        if window_s and time.perf_counter() - window_start >= window_s:
-            value = page.evaluate("window.__ganplaySteps.last")
-            windows.append((value - window_first) / (time.perf_counter() - window_start))
-            window_start, window_first = time.perf_counter(), value
+    while (left := seconds - (time.perf_counter() - start)) > 0:
+        time.sleep(min(left, window_s or left))          # the page counts; the bench only reads per window
+        if window_s and time.perf_counter() - window_start >= 0.99 * window_s:     # whole windows only
+            value, now = page.evaluate("window.__ganplaySteps.last"), time.perf_counter()
+            windows.append((value - window_first) / (now - window_start))
+            window_start, window_first = now, value
     counts = page.evaluate("window.__ganplaySteps")
     last, seen = counts["last"], counts["changes"]
     elapsed = time.perf_counter() - start
@@ -140,9 +141,9 @@ def where(seconds: float) -> None:
 
 def _where_row(left_out, r: dict) -> None:
     label = "every panel" if left_out is None else ("tiles only" if left_out == "all" else f"no {left_out}")
+    threads = ", ".join(f"{b:.2f}" for b in r["busiest_threads"])
     print(f"page, {label:<14} {r['rate']:7.1f} steps/s   refreshes {r['refreshes']:.1f}/s   "
-          f"CPU server {r['server_cpu']:.2f} (busiest threads {', '.join(f'{b:.2f}' for b in r['busiest_threads'])}), "
-          f"Chromium {r['chromium_cpu']:.2f}", flush=True)
+          f"CPU server {r['server_cpu']:.2f} (busiest threads {threads}), Chromium {r['chromium_cpu']:.2f}", flush=True)
 
 
 def page_digits(browser, server: Server, seed: int, limit: float) -> tuple[float | None, float | None]:

@@ -61,9 +61,15 @@ def bare(name: str, seconds: float) -> float:
     return out["rate"]
 
 
+def stat_seconds(stat: Path, children: bool = True) -> float:
+    """CPU seconds in a /proc .../stat file: user + system, and by default the waited-for children's too."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    used = fields[11:15] if children else fields[11:13]
+    return sum(int(f) for f in used) / os.sysconf("SC_CLK_TCK")
+
+
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return stat_seconds(Path(f"/proc/{pid}/stat"))
 
 
 def _chromium_cpu() -> float:

@@ -159,10 +159,11 @@ class Lane:
         return view
 
     def snapshot(self, with_history: bool = True) -> LaneSnapshot:
-        last = {k: v[-RECENT_ROWS:] for k, v in self.history.columns.items()}   # the tiles and the diagnosis
+        history = (self.history.copy() if with_history          # else what the tiles and the diagnosis read
+                   else {k: v[-RECENT_ROWS:] for k, v in self.history.columns.items()})
         if self.trainer is not None:
             self.learning_rates = self.trainer.learning_rates
-        return LaneSnapshot(self.name, self.config, self.history.copy() if with_history else last,
+        return LaneSnapshot(self.name, self.config, history,
                             self.probes.copy() if with_history else {}, self.view, self.view_step, self.message,
                             self.coverage.history(), self.coverage.refusal, self.learning_rates,
                             list(self.outputs.columns))

@@ -33,8 +33,8 @@ class RunRegistry:
         # the cores the live runs share: what torch uses by default (and the CLI), at least one; less `reserve`
         # (GANPLAY_RESERVE_CORES, default 1) kept for the browser that shows the run and the page's own Python.
         # On a 2-core laptop with Chromium attached, a lone `lecture` run trains faster on 1 thread than on 2
-        # (14.6 against 12.2 steps/s, bench/README.md "Training page overhead"): a pool of 2 threads waits at
-        # every op for the one the browser preempted.
+        # (bench/page_overhead.py; bench/README.md "Training page overhead"): a pool of 2 threads waits at every
+        # op for the one the browser preempted.
         self.cores = cores or max(1, torch.get_num_threads())
         self.reserve = reserve if reserve is not None else int(os.environ.get("GANPLAY_RESERVE_CORES", "1"))
         self._runs: dict[str, TrainingRun] = {}
@@ -63,7 +63,7 @@ class RunRegistry:
         the cores (contended thread pools collapse). Each worker asks before every step, so a run that starts,
         pauses or stops elsewhere changes the others' share at their next step."""
         others = sum(r.training for r in self._listed if r is not run)     # a tuple: safe to read unlocked
-        return max(1, max(1, self.cores - self.reserve) // (others + 1))
+        return max(1, (self.cores - self.reserve) // (others + 1))
 
     @property
     def threads_per_run(self) -> int:

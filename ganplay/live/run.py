@@ -261,7 +261,7 @@ class TrainingRun(RunWorker):
 
     # -- reading ---------------------------------------------------------------------------------------------
     def snapshot(self, with_history: bool = True) -> RunSnapshot:
-        """A consistent copy of the run's state; without history, only the last RECENT_ROWS (200) metric rows (cheap)."""
+        """A consistent copy of the run's state; without history, only the last lane.RECENT_ROWS metric rows."""
         with self._lock:
             recent = self._recent
             speed = ((recent[-1][1] - recent[0][1]) / (recent[-1][0] - recent[0][0])

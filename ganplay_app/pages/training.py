@@ -114,8 +114,8 @@ if run is None:
 
 # Refresh periods while training. Each fragment's redraw costs the run speed (the browser and this Python share
 # the laptop with the trainer: bench/page_overhead.py --where), so each redraws as often as what it shows changes:
-# the tiles twice a second (a timer of 0.45 s: it starts after each redraw), the grid once a second (the worker draws one a second), the charts every 2 s, and the
-# coverage every 5 s (the digit judge reads G's samples every 5 s of training).
+# the tiles twice a second (a timer of 0.45 s: it starts after each redraw), the grid once a second (the worker
+# draws one a second), the charts every 2 s, and the coverage every 5 s (the judge reads G's samples every 5 s).
 TILES_S, PICTURES_S, CHARTS_S, COVERAGE_S = 0.45, 1.0, 2.0, 5.0
 # What the live panel draws: all of it, unless bench/page_overhead.py --where leaves parts out to measure their cost
 PANELS = set(os.environ.get("GANPLAY_TRAINING_PANELS", "diagnosis,pictures,charts,coverage").split(","))
