@@ -163,7 +163,7 @@ def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, st
     colour = {"field": "series", "type": "nominal", "title": None,
               "scale": {"domain": [label for _, label, _ in keys], "range": [c for _, _, c in keys]},
               "legend": {"symbolOpacity": 1, "symbolStrokeWidth": 3}}     # the bold curve, not the faint one
-    x = _q("step", title="step")
+    x = {**_q("step", title="step"), "axis": {"format": "d", "tickMinStep": 1}}   # whole steps, even for one probe
     scale = {"type": "log"} if log else {"zero": False}
     y = {**(_q("value", y_domain) if y_domain is not None else _q("value", **scale)),
          "axis": _y_axis(y_title or None)}
@@ -171,7 +171,8 @@ def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, st
     if raw:
         layers.append({"data": _named("raw"), "mark": {"type": "line", "strokeWidth": 1, "opacity": 0.3, "clip": True},
                        "encoding": {"x": x, "y": y, "color": colour}})
-    layers.append({"data": _named("mean"), "mark": {"type": "line", "strokeWidth": 3, "clip": True},
+    # exact values (raw=False: counts from probes every few seconds) get a dot each, so one probe already shows
+    layers.append({"data": _named("mean"), "mark": {"type": "line", "strokeWidth": 3, "clip": True, "point": not raw},
                    "encoding": {"x": x, "y": y, "color": colour}})
     if rules:
         layers += [
