@@ -6,6 +6,7 @@ Screenshots of every page land in ci-artifacts/screenshots/. Chromium comes from
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -132,6 +133,29 @@ def settle(page, timeout: float = 60_000) -> None:
 def assert_no_exception(page) -> None:
     boxes = page.locator('[data-testid="stException"]')
     assert boxes.count() == 0, boxes.first.inner_text()
+
+
+def free_runs(contexts: list, tries: int = 6, wait_s: float = 20) -> None:
+    """Press every enabled Reset in the main area of every page of `contexts` (a read-only watcher has none)
+    until none is left: the runs' slots on the server are free for the next test. Under a loaded CI machine a
+    click can land while a fragment replaces the button, so it is pressed again rather than waited on for ever."""
+    for page in (p for c in contexts for p in c.pages):
+        enabled = page.locator('[data-testid="stMainBlockContainer"] button:enabled',
+                               has_text=re.compile(r"^\s*Reset\s*$"))
+        for _ in range(tries):
+            if not enabled.count():
+                break
+            try:
+                before = enabled.count()
+                enabled.first.click(timeout=wait_s * 1000)
+                page.wait_for_function(
+                    """n => [...document.querySelectorAll('[data-testid="stMainBlockContainer"] button')]
+                        .filter(b => b.innerText.trim() === 'Reset' && !b.disabled).length < n""",
+                    arg=before, timeout=wait_s * 1000)
+            except Exception:                                   # noqa: BLE001 (a Playwright timeout: press again)
+                continue
+        if enabled.count():
+            raise AssertionError(f"Reset stayed enabled after {tries} presses on {page.url}")
 
 
 def shot(page, name: str) -> Path:

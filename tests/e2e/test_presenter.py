@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from ganplay_app.presenter import METRIC_VALUE_SIZE
-from tests.e2e.conftest import new_app_page, shot
+from tests.e2e.conftest import free_runs, new_app_page, shot
 from tests.e2e.test_run_links import main_button, wait_for_step_above
 
 VIEW = {"width": 1280, "height": 720}
@@ -68,10 +68,7 @@ def test_presenter_mode_hides_the_controls_enlarges_the_numbers_and_stays_in_the
         wait_for_metric_size(page, normal["metric_px"])
         assert look(page)["sidebar"]
     finally:
-        for page in (c.pages[0] for c in contexts if c.pages):
-            if main_button(page, "Reset").count() and main_button(page, "Reset").is_enabled():
-                main_button(page, "Reset").click()                              # free the server's run slots
-                expect(main_button(page, "Reset")).to_be_disabled(timeout=60_000)
+        free_runs(contexts)                                                     # free the server's run slots
         for context in contexts:
             context.close()
 
@@ -88,9 +85,6 @@ def test_training_page_presents_a_running_run(browser, server):
         assert look(page)["expanders"] == 0
         shot(page, "presenter_training_running")
     finally:
-        for page in (c.pages[0] for c in contexts if c.pages):
-            if main_button(page, "Reset").count() and main_button(page, "Reset").is_enabled():
-                main_button(page, "Reset").click()                              # free the server's run slots
-                expect(main_button(page, "Reset")).to_be_disabled(timeout=60_000)
+        free_runs(contexts)                                                     # free the server's run slots
         for context in contexts:
             context.close()

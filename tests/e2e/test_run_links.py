@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import new_app_page, settle, shot
+from tests.e2e.conftest import free_runs, new_app_page, settle, shot
 
 VIEW = {"width": 1280, "height": 720}
 # page path, its start button, its step tile, the controls a watcher must not get, its learning-rate widget
@@ -73,9 +73,6 @@ def test_a_shared_link_watches_live_and_only_its_owner_controls_it(browser, serv
         assert main_button(owner, "Reset").is_enabled()
         assert owner.get_by_text("(read-only)").count() == 0
     finally:
-        for page in (c.pages[0] for c in contexts if c.pages):
-            if main_button(page, "Reset").count() and main_button(page, "Reset").is_enabled():
-                main_button(page, "Reset").click()                              # free the server's run slots
-                settle(page)
+        free_runs(contexts)                                                     # free the server's run slots
         for context in contexts:
             context.close()

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.e2e.conftest import assert_no_exception, new_app_page, settle
+from tests.e2e.conftest import assert_no_exception, free_runs, new_app_page, settle
 from tests.e2e.conftest import shot as page_shot
 from tests.e2e.test_pages import wait_until
 
@@ -22,12 +22,8 @@ def laptop(browser, server):
     discarded (Reset) at the end, so the server's two-run cap is free for the next test."""
     contexts = []
     yield lambda path: new_app_page(browser, server, path, LAPTOP, contexts)
+    free_runs(contexts)
     for context in contexts:
-        for page in context.pages:
-            reset = page.get_by_role("button", name="Reset")
-            if reset.count() and reset.is_enabled():
-                reset.click()
-                settle(page)
         context.close()
 
 
