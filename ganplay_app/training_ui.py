@@ -23,6 +23,11 @@ BATCH_SIZES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 # Changing the architecture family swaps in the nets of a reference preset (latent size stays the user's).
 FAMILIES = {"DCGAN (convolutional)": "lecture", "MLP (fully connected)": "mlp-batchnorm"}
 LIVE_KEYS = ("tr_lr_g", "tr_lr_d", "tr_d_steps")
+# What a run keeps until Reset (drawn as one line of text while it exists: _locked_recipe_ui)
+LOCKED_KEYS = ("tr_dataset", "tr_preset", "tr_family", "tr_batch", "tr_latent", "tr_prior", "tr_real_label",
+               "tr_b1_g", "tr_b2_g", "tr_b1_d", "tr_b2_d", "tr_seed", "tr_steps", "tr_precision", "tr_reuse_fake")
+DATASET_TITLES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "folder": "Your own images"}
+PRIOR_TITLES = {"normal": "N(0, I)", "uniform": "U[-1, 1)"}
 
 
 def family_of(cfg: RunConfig) -> str:
@@ -116,59 +121,96 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change,
               read_only: bool = False) -> tuple[str, RunConfig, int]:
     """Dataset, preset and every hyperparameter. Returns (dataset name, config, steps; 0 = until stopped).
 
-    `locked`: a run is going, so only the live settings (loss, learning rates, D steps) stay enabled and each change
-    calls on_live_change(). `read_only`: another session's run is shown, so every widget is disabled.
+    `locked`: a run is going, so only the live settings (loss, learning rates, D steps) are widgets, and each change
+    calls on_live_change(); the rest is one line of text. `read_only`: another session's run is shown, so the live
+    settings are disabled too.
     """
     ensure_recipe()
     ss = st.session_state
     live = read_only            # the live settings: disabled only when the run is not this session's
     locked = locked or read_only
-    dataset = st.selectbox("Dataset", datasets, key="tr_dataset", disabled=locked,
-                           format_func={"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST",
-                                        "folder": "Your own images"}.get)
+    if locked:
+        return _locked_recipe_ui(on_live_change, live)
+    dataset = st.selectbox("Dataset", datasets, key="tr_dataset", format_func=DATASET_TITLES.get)
     # image recipes only: the point recipes train in the Toy lab
-    st.selectbox("Preset", list(IMAGE_PRESETS), key="tr_preset", on_change=_on_preset_change, disabled=locked,
+    st.selectbox("Preset", list(IMAGE_PRESETS), key="tr_preset", on_change=_on_preset_change,
                  format_func=preset_title,
                  help="Recipes from the seed articles and papers; the first is tuned for a quick demo. The ? "
                       "below gives a recipe's layers, optimiser and source.")
     st.caption(preset_summary(ss.tr_preset), help=preset_help(ss.tr_preset))
-    st.selectbox("Loss", list(LOSSES), key="tr_loss", format_func=lambda n: LOSSES[n].title, disabled=live,
-                 on_change=on_live_change, help="Switches a running game from its next update on: the nets and "
-                 "their optimisers stay, only the objective changes (e.g. minimax → non-saturating).")
-    st.radio("Architecture", list(FAMILIES), key="tr_family", horizontal=True, disabled=locked)
-
+    beside_d_steps = _live_widgets_ui(on_live_change, live)
+    beside_d_steps.select_slider("Batch size", BATCH_SIZES, key="tr_batch")
+    st.radio("Architecture", list(FAMILIES), key="tr_family", horizontal=True)
     c1, c2 = st.columns(2)
-    c1.number_input("G learning rate", min_value=1e-6, max_value=100.0, format="%.1e", step=1e-5, key="tr_lr_g",
-                    on_change=on_live_change, disabled=live)
-    c2.number_input("D learning rate", min_value=1e-6, max_value=100.0, format="%.1e", step=1e-5, key="tr_lr_d",
-                    on_change=on_live_change, disabled=live)
-    c1.select_slider("Batch size", BATCH_SIZES, key="tr_batch", disabled=locked)
-    c2.number_input("D steps per G step", 1, 10, key="tr_d_steps", on_change=on_live_change, disabled=live)
-    c1.number_input("Latent size", 1, 512, key="tr_latent", disabled=locked)
-    c2.radio("Noise prior", ["normal", "uniform"], key="tr_prior", horizontal=True, disabled=locked,
-             format_func={"normal": "N(0, I)", "uniform": "U[-1, 1)"}.get)
-    st.slider("Real label (one-sided smoothing below 1)", 0.5, 1.0, step=0.05, key="tr_real_label",
-              disabled=locked)
+    c1.number_input("Latent size", 1, 512, key="tr_latent")
+    c2.radio("Noise prior", ["normal", "uniform"], key="tr_prior", horizontal=True, format_func=PRIOR_TITLES.get)
+    st.slider("Real label (one-sided smoothing below 1)", 0.5, 1.0, step=0.05, key="tr_real_label")
     with st.expander("Adam betas, seed, precision and run length"):
         b = st.columns(4)
-        b[0].number_input("β₁ G", 0.0, 0.999, step=0.05, key="tr_b1_g", disabled=locked)
-        b[1].number_input("β₂ G", 0.0, 0.9999, step=0.001, format="%.4f", key="tr_b2_g", disabled=locked)
-        b[2].number_input("β₁ D", 0.0, 0.999, step=0.05, key="tr_b1_d", disabled=locked)
-        b[3].number_input("β₂ D", 0.0, 0.9999, step=0.001, format="%.4f", key="tr_b2_d", disabled=locked)
+        b[0].number_input("β₁ G", 0.0, 0.999, step=0.05, key="tr_b1_g")
+        b[1].number_input("β₂ G", 0.0, 0.9999, step=0.001, format="%.4f", key="tr_b2_g")
+        b[2].number_input("β₁ D", 0.0, 0.999, step=0.05, key="tr_b1_d")
+        b[3].number_input("β₂ D", 0.0, 0.9999, step=0.001, format="%.4f", key="tr_b2_d")
         s1, s2 = st.columns(2)
-        s1.number_input("Seed", 0, 2**31 - 1, key="tr_seed", disabled=locked)
+        s1.number_input("Seed", 0, 2**31 - 1, key="tr_seed")
         ss.setdefault("tr_steps", 0)
-        steps = s2.number_input("Steps (0 = until you stop)", 0, 1_000_000, step=500, key="tr_steps",
-                                disabled=locked)
-        st.radio("Precision", list(PRECISIONS), key="tr_precision", horizontal=True, disabled=locked,
-                 format_func=lambda p: f"auto ({resolve_precision('auto', LIVE_DEVICE)})" if p == "auto" else p,
+        steps = s2.number_input("Steps (0 = until you stop)", 0, 1_000_000, step=500, key="tr_steps")
+        st.radio("Precision", list(PRECISIONS), key="tr_precision", horizontal=True, format_func=_precision_title,
                  help="bfloat16 runs G's and D's forward and backward passes under autocast: on CPUs with "
                       "AVX512-BF16 the DCGANs train 1.5-1.9x faster (bench/README.md); weights and Adam stay float32. "
                       "auto picks bfloat16 where the hardware has fast bf16 kernels (emulated bf16 is slower).")
-        st.checkbox("G's update reuses D's fakes", key="tr_reuse_fake", disabled=locked,
+        st.checkbox("G's update reuses D's fakes", key="tr_reuse_fake",
                     help="Score the batch D was just trained on again for G's loss, as seeds 002 and 004 do, "
                          "instead of drawing new noise: one generator pass a step fewer.")
     return dataset, config_from_state(dataset), int(steps)
+
+
+def _precision_title(p: str) -> str:
+    return f"auto ({resolve_precision('auto', LIVE_DEVICE)})" if p == "auto" else p
+
+
+def _live_widgets_ui(on_live_change, disabled: bool):
+    """The settings a running game takes at once: the loss, both learning rates and D's steps per G step.
+    Returns the empty column left of D's steps."""
+    st.selectbox("Loss", list(LOSSES), key="tr_loss", format_func=lambda n: LOSSES[n].title, disabled=disabled,
+                 on_change=on_live_change, help="Switches a running game from its next update on: the nets and "
+                 "their optimisers stay, only the objective changes (e.g. minimax → non-saturating).")
+    c1, c2 = st.columns(2)
+    c1.number_input("G learning rate", min_value=1e-6, max_value=100.0, format="%.1e", step=1e-5, key="tr_lr_g",
+                    on_change=on_live_change, disabled=disabled)
+    c2.number_input("D learning rate", min_value=1e-6, max_value=100.0, format="%.1e", step=1e-5, key="tr_lr_d",
+                    on_change=on_live_change, disabled=disabled)
+    left, right = st.columns(2)
+    right.number_input("D steps per G step", 1, 10, key="tr_d_steps", on_change=on_live_change, disabled=disabled)
+    return left
+
+
+def locked_summary(ss) -> str:
+    """The settings a run keeps until Reset, in one line: what the sidebar shows instead of their widgets."""
+    steps = int(ss.get("tr_steps") or 0)
+    return " · ".join([
+        ss.tr_family.split(" (")[0], f"batch {ss.tr_batch}", f"latent {ss.tr_latent} ~ {PRIOR_TITLES[ss.tr_prior]}",
+        f"real label {float(ss.tr_real_label):g}",
+        f"Adam β G ({float(ss.tr_b1_g):g}, {float(ss.tr_b2_g):g}), D ({float(ss.tr_b1_d):g}, {float(ss.tr_b2_d):g})",
+        f"seed {ss.tr_seed}", _precision_title(ss.tr_precision),
+        *(["G reuses D's fakes"] if ss.tr_reuse_fake else []),
+        f"{steps:,} steps" if steps else "until stopped"])
+
+
+def _locked_recipe_ui(on_live_change, read_only: bool) -> tuple[str, RunConfig, int]:
+    """While a run exists: the settings it takes live as widgets, the rest as one line of text. A run's page
+    redraws several times a second, and the browser's cost per redraw grows with the widgets on the page
+    (bench/README.md, "Training page overhead"), so the fixed settings are not drawn as disabled widgets."""
+    ss = st.session_state
+    for key in LOCKED_KEYS:             # Streamlit forgets an undrawn widget's value; assigned, it is kept for
+        if key in ss:                   # the widgets to show again after Reset (and for the page's URL)
+            ss[key] = ss[key]
+    dataset = ss.tr_dataset
+    st.markdown(f"**{DATASET_TITLES.get(dataset, dataset)}** · {preset_title(ss.tr_preset)}",
+                help=preset_help(ss.tr_preset))
+    _live_widgets_ui(on_live_change, read_only)
+    st.caption(f"Fixed for this run{'' if read_only else ' (Reset to change)'}: {locked_summary(ss)}.")
+    return dataset, config_from_state(dataset), int(ss.get("tr_steps") or 0)
 
 
 def config_from_state(dataset: str) -> RunConfig:

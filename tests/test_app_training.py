@@ -167,6 +167,8 @@ def test_a_step_slower_than_the_click_waits_shows_stepping_until_it_lands(app, m
 
 def test_live_learning_rate_change_reaches_the_running_model(app):
     at = app()
+    at.number_input(key="tr_latent").set_value(64).run()
+    at.select_slider(key="tr_batch").set_value(32).run()
     button(at, "Start").click().run()
     rerun_when(at, lambda s: s.step >= 2)
     at.number_input(key="tr_lr_g").set_value(5e-4).run()
@@ -174,7 +176,20 @@ def test_live_learning_rate_change_reaches_the_running_model(app):
     rerun_when(at, lambda s: s.step >= before + 2)
     run = the_run(at)
     assert run.trainer.opt_g.param_groups[0]["lr"] == pytest.approx(5e-4)
-    assert at.number_input(key="tr_latent").disabled       # the rest is locked while the run goes
+    # the rest is fixed while the run exists: one line of text instead of disabled widgets (a running page
+    # redraws often, and the browser's cost per redraw grows with the widgets drawn)
+    keys = {w.key for kind in ("number_input", "selectbox", "radio", "select_slider", "slider", "checkbox")
+            for w in at.get(kind)}
+    assert keys == {"tr_loss", "tr_lr_g", "tr_lr_d", "tr_d_steps"}, keys
+    fixed = next(c.value for c in at.caption if c.value.startswith("Fixed for this run (Reset to change): "))
+    assert ("DCGAN · batch 32 · latent 64 ~ N(0, I) · real label 1 · Adam β G (0.5, 0.999), D (0.5, 0.999) · "
+            "seed 0 · " in fixed and fixed.endswith(" · until stopped."))
+    assert (run.config.model.latent_dim, run.config.train.batch_size) == (64, 32)
+    assert at.query_params["batch"] in ("32", ["32"]) and at.query_params["latent"] in ("64", ["64"])  # the link
+    button(at, "Reset").click().run()                      # and the widgets come back with the values kept
+    assert not at.exception, at.exception
+    assert at.number_input(key="tr_latent").value == 64 and at.select_slider(key="tr_batch").value == 32
+    assert at.number_input(key="tr_lr_g").value == pytest.approx(5e-4)
 
 
 def test_the_loss_switches_in_the_running_game(app):
@@ -428,6 +443,7 @@ def test_a_shared_run_link_only_watches_and_the_owner_keeps_control(app):
     lr_d = watcher.number_input(key="tr_lr_d")
     assert lr_d.disabled and lr_d.value == 0.0003                    # the run's recipe, not the defaults
     assert all(w.disabled for w in watcher.number_input) and all(w.disabled for w in watcher.selectbox)
+    assert any(c.value.startswith("Fixed for this run: DCGAN · batch 64 · latent 12 ") for c in watcher.caption)
 
     seen, shown = run.last_seen, steps_shown(watcher)
     assert the_run(owner).wait_until(lambda s: s.step >= shown + 2)
@@ -446,6 +462,8 @@ def test_a_shared_run_link_only_watches_and_the_owner_keeps_control(app):
     reloaded = open_link(run.id, owner.session_state["owner_token"])  # the owner's reloaded tab
     assert {"Resume", "Stop", "Reset"} <= {b.label for b in reloaded.button}
     assert reloaded.session_state["run_id"] == run.id
+    assert not reloaded.number_input(key="tr_lr_d").disabled        # its controls, showing the run's rates
+    assert (reloaded.number_input(key="tr_lr_d").value, reloaded.number_input(key="tr_lr_g").value) == (0.0003, 0.001)
 
 
 def test_a_watcher_starts_its_own_run_from_the_recipe(app):

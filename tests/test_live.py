@@ -1,6 +1,9 @@
 """ganplay.live: a run on a worker thread obeys its controls, ends cleanly, and the registry caps runs."""
 import csv
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -317,3 +320,22 @@ def test_the_registry_keeps_a_core_for_the_browser(monkeypatch):
 def test_a_fixed_thread_count_is_kept(runs, mnist):
     run = runs(dataset=mnist, threads=1)
     assert run.step_once(wait_s=None) and run.applied_threads == 1
+
+
+def test_the_first_registry_imports_what_the_first_optimiser_step_needs_in_the_background():
+    """torch.optim reaches torch._dynamo on a run's first step (about 1.6 s on 2 cores); the app's registry is
+    made when a page loads, so a Start pressed later does not wait for that import. A fresh interpreter: this
+    test process has imported it long ago."""
+    code = ("import sys\n"
+            "from ganplay.live import RunRegistry\n"
+            "from ganplay.live.registry import warm_up\n"
+            "assert 'torch._dynamo' not in sys.modules\n"
+            "RunRegistry(max_running=1)\n"
+            "thread = warm_up()\n"
+            "assert thread.name == 'ganplay-warm-up' and warm_up() is thread\n"   # once per process
+            "thread.join(60)\n"
+            "print('torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"

@@ -13,6 +13,21 @@ from ganplay.config import RunConfig
 from ganplay.live.run import IDLE_STOPPED, STOPPED, TrainingRun
 
 
+_warm_up: threading.Thread | None = None
+
+
+def warm_up() -> threading.Thread:
+    """Import, on a background thread and once per process, what the first run's first optimiser step imports
+    (`torch._dynamo`, which torch.optim reaches lazily: about 1.6 s on a 2-core laptop), so a Start pressed
+    after the page has loaded does not wait for it. Returns the thread (already finished on later calls)."""
+    global _warm_up
+    if _warm_up is None:
+        _warm_up = threading.Thread(target=lambda: __import__("torch._dynamo"), name="ganplay-warm-up",
+                                    daemon=True)
+        _warm_up.start()
+    return _warm_up
+
+
 class ServerBusy(RuntimeError):
     """Too many runs are training at once on this server."""
 
@@ -40,6 +55,7 @@ class RunRegistry:
         self._runs: dict[str, TrainingRun] = {}
         self._listed: tuple[TrainingRun, ...] = ()   # the runs, for workers to count without taking the lock
         self._lock = threading.Lock()
+        warm_up()                              # the app makes one registry per process, when a page first needs it
 
     def create(self, config: RunConfig, dataset, **kwargs) -> TrainingRun:
         with self._lock:

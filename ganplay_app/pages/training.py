@@ -48,8 +48,8 @@ def new_run():
 control = RunControl(registry, key="run_id", create=new_run, error_key="train_error",
                      on_reset=lambda: st.query_params.pop("run", None))
 run, watching = control.attach()            # another session's run, from a shared link, is only watched
-if watching:
-    show_run_recipe(run)
+if watching or (run is not None and "tr_dataset" not in st.session_state):
+    show_run_recipe(run)                    # (or this browser's run, in a new tab: its recipe, not the defaults)
     current_run = lambda: registry.get(run.id)     # the panel follows the watched run
 else:
     current_run = control.current
@@ -70,8 +70,7 @@ with st.sidebar:
     if watching:
         st.caption("The watched run's recipe, as it trains now. Start your own run to change it.")
     elif locked:
-        st.caption("The loss, learning rates and D steps change the running model at once; Reset to change "
-                   "the rest.")
+        st.caption("The loss, learning rates and D steps change the running model at once.")
     urlstate.problems_ui("training")
     data_ui.more_datasets_ui(status)
 urlstate.store("training", URL)

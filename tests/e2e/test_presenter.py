@@ -27,6 +27,8 @@ LOOK_JS = """() => {
 
 
 def look(page) -> dict:
+    """What the page shows now. A full rerun (a run changing state) can redraw the toggle: wait until it is there."""
+    page.wait_for_selector(".st-key-present input", state="attached", timeout=60_000)
     return page.evaluate(LOOK_JS)
 
 
