@@ -330,6 +330,9 @@ def test_a_saved_run_continues_from_its_step(app, mnist):
     assert history["d_loss"][0] == pytest.approx(fourth.d_loss, rel=1e-3)   # as the saved run would have
     assert button(at, "Pause").disabled is False and steps_shown(at) >= 5
     assert not any(b.label.startswith("Continue from") for b in at.button)   # the upload became the run
+    assert not any(e.label == "Continue a saved run" for e in at.expander)    # not offered while a run trains
+    button(at, "Stop").click().run()
+    assert any(e.label == "Continue a saved run" for e in at.expander)
 
     # an old checkpoint (no training state) can be sampled, not continued; the page says which page samples it
     _upload(at, "old.safetensors", checkpoint_bytes(cfg, saved.generator, saved.discriminator))

@@ -87,8 +87,8 @@ with st.expander(f"Loss: {loss.title}", expanded=False):
     st.latex(loss.d_formula)
     st.latex(loss.g_formula)
     st.caption(loss.summary)
-if not watching:
-    continue_ui.continue_ui(registry, status, locked)    # an uploaded checkpoint becomes this session's run
+if not watching and not locked:             # an uploaded checkpoint becomes this session's run (not drawn while
+    continue_ui.continue_ui(registry, status, locked)    # one trains: each widget drawn costs every redraw)
 
 state = run.state if run else None
 running = state == RUNNING
