@@ -16,7 +16,9 @@ target ≥ 2) and the server's and Chromium's CPU use. `--steady S` adds one pag
 steps/s per 30-second window, to see whether the page slows as the history it draws grows.
 `--where` measures where the time goes: one more page round for each panel left out (a fresh server started with
 GANPLAY_TRAINING_PANELS naming the others), so the steps/s each panel costs and the browser's and server's CPU
-show side by side. `--digits SEEDS`: for each seed, the seconds until `lecture`'s digits are recognizable, bare
+show side by side. `--gil`: one page round with py-spy sampling which of the server's threads holds the GIL (the
+training thread's, the page scripts', the event loop's): the page's Python is time the training thread may wait.
+`--digits SEEDS`: for each seed, the seconds until `lecture`'s digits are recognizable, bare
 (bench.time_to_digits, checked every 5 s of training, n = 500) and on the page in Chromium (the seed typed into the
 sidebar, Start pressed; the page's coverage probe applies the same bar to 200 samples every 200 steps or 5 s and
 says "Recognizable digits after N s"): wall seconds from Start to that message, and the training seconds it names.
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import bench  # noqa: F401  (OpenMP policy before torch)
 from bench import machine_line
@@ -76,7 +79,8 @@ WATCH_STEP = """() => {
 }"""
 
 
-def with_page(browser, server: Server, name: str, seconds: float, window_s: float | None = None) -> dict:
+def with_page(browser, server: Server, name: str, seconds: float, window_s: float | None = None,
+              on_start: Callable[[], None] | None = None) -> dict:
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.goto(f"{server.url}/training")
@@ -91,6 +95,8 @@ def with_page(browser, server: Server, name: str, seconds: float, window_s: floa
     # The page counts its own refreshes: a timer in the page reads the Step tile every 100 ms, so the bench does
     # not poll Chromium over the DevTools protocol 20 times a second (CPU a lecturer's laptop would not spend).
     page.evaluate(WATCH_STEP)
+    if on_start:
+        on_start()
     cpu0, threads0 = (_cpu_seconds(server.proc.pid), _chromium_cpu()), thread_seconds(server.proc.pid)
     start = time.perf_counter()
     first = page.evaluate("(s => { s.changes = 0; return s.last; })(window.__ganplaySteps)")
@@ -116,6 +122,47 @@ def with_page(browser, server: Server, name: str, seconds: float, window_s: floa
 
 
 PANELS = ("diagnosis", "pictures", "charts", "coverage")
+GIL_RATE = 100                  # py-spy samples a second
+
+
+def gil(name: str, seconds: float) -> None:
+    """One page round with py-spy sampling which thread holds the GIL (`py-spy record --gil`): the run's worker
+    thread, the page's scripts (Streamlit's script threads: the fragments), or the rest of the server (its event
+    loop: websockets, messages). A page's Python shares the GIL with the training thread, so its share is time
+    the training thread may wait. The rate of this round is not comparable (py-spy interrupts the server)."""
+    import shutil
+
+    if not shutil.which("py-spy"):
+        sys.exit("--gil needs py-spy: pip install py-spy")
+    with chromium_and_server() as (browser, server), tempfile.TemporaryDirectory() as scratch:
+        out, spy = Path(scratch) / "gil.txt", []
+        command = ["py-spy", "record", "-p", str(server.proc.pid), "--gil", "--nonblocking", "-r", str(GIL_RATE),
+                   "-d", str(int(seconds)), "-f", "raw", "-o", str(out)]
+        r = with_page(browser, server, name, seconds,
+                      on_start=lambda: spy.append(subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                                                   stderr=subprocess.DEVNULL)))
+        spy[0].wait(timeout=seconds + 60)
+        shares = gil_shares(out.read_text(), seconds * GIL_RATE)
+    print(f"page round of {seconds:.0f} s with py-spy attached: {r['rate']:.1f} steps/s (not comparable)")
+    for who, share in shares.items():
+        print(f"GIL held by {who:<32} {share:6.1%} of the time")
+
+
+def gil_shares(raw: str, samples: float) -> dict[str, float]:
+    """py-spy's raw output (a stack and a count per line) -> the share of the time each kind of thread held the
+    GIL. A stack py-spy could not follow to its thread's start counts by its innermost frames (torch, or not)."""
+    held = {"the run's worker (training)": 0, "the page's scripts (fragments)": 0, "the rest of the server": 0}
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        stack, count = line.rsplit(" ", 1)
+        if "RunWorker._work" in stack or ("Thread._bootstrap" not in stack and "torch/" in stack):
+            held["the run's worker (training)"] += int(count)
+        elif "ScriptRunner._run_script" in stack:
+            held["the page's scripts (fragments)"] += int(count)
+        else:
+            held["the rest of the server"] += int(count)
+    return {who: n / samples for who, n in held.items()}
 
 
 def where(seconds: float) -> None:
@@ -206,12 +253,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steady", type=float, default=0.0, help="one more page run of this many seconds")
     parser.add_argument("--where", action="store_true", help="what each panel costs (one page round per panel)")
+    parser.add_argument("--gil", action="store_true", help="one page round: which threads hold the GIL (py-spy)")
     parser.add_argument("--digits", type=int, nargs="*", help="seeds: time to recognizable digits, page vs bare")
     parser.add_argument("--limit", type=float, default=120.0, help="--digits: give up after this many seconds")
     args = parser.parse_args()
     print(machine_line())
     if args.where:
         return where(args.seconds)
+    if args.gil:
+        return gil(args.preset, args.seconds)
     if args.digits:
         return digits(args.digits, args.limit)
     rows, steady = [], None

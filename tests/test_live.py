@@ -1,6 +1,7 @@
 """ganplay.live: a run on a worker thread obeys its controls, ends cleanly, and the registry caps runs."""
 import csv
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -315,6 +316,31 @@ def test_the_registry_keeps_a_core_for_the_browser(monkeypatch):
     assert [RunRegistry(cores=n).threads_per_run for n in (1, 2, 8)] == [1, 1, 7]
     monkeypatch.setenv("GANPLAY_RESERVE_CORES", "0")
     assert RunRegistry(cores=2).threads_per_run == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="holding a thread on a CPU needs Linux and two CPUs")
+def test_a_lone_run_on_one_thread_is_held_on_one_cpu_and_let_go_when_a_second_trains(mnist):
+    """On 2 cores with one kept for the browser, a lone run's worker is held on the last CPU (read from the
+    kernel, for the worker's own thread); a second run training lets it go at its next step, and neither is
+    held then; with no core reserved nothing is held."""
+    last, free = max(os.sched_getaffinity(0)), os.sched_getaffinity(0)
+    registry = RunRegistry(max_running=2, cores=2, reserve=1)
+    try:
+        first, second = registry.create(SMALL, mnist), registry.create(SMALL, mnist)
+        assert first.step_once(wait_s=None) and first.applied_cpus == frozenset({last})
+        assert os.sched_getaffinity(first._thread.native_id) == {last}
+        second.start()
+        assert second.wait_until(lambda s: s.step >= 1)
+        assert first.step_once(wait_s=None) and first.applied_cpus is None
+        assert os.sched_getaffinity(first._thread.native_id) == free                 # let go
+        assert second.applied_cpus is None and os.sched_getaffinity(second._thread.native_id) == free
+        second.pause()
+        assert second.wait_idle()
+        assert first.step_once(wait_s=None) and os.sched_getaffinity(first._thread.native_id) == {last}
+    finally:
+        registry.stop_all()
+    assert RunRegistry(cores=2, reserve=0).cpus_for() is None and RunRegistry(cores=2, reserve=1).cpus_for() == {last}
 
 
 def test_a_fixed_thread_count_is_kept(runs, mnist):

@@ -52,6 +52,8 @@ class RunRegistry:
         # op for the one the browser preempted.
         self.cores = cores or max(1, torch.get_num_threads())
         self.reserve = reserve if reserve is not None else int(os.environ.get("GANPLAY_RESERVE_CORES", "1"))
+        # the CPUs this process may use (read here, on the app's thread: a pinned worker sees only its own)
+        self._cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         self._runs: dict[str, TrainingRun] = {}
         self._listed: tuple[TrainingRun, ...] = ()   # the runs, for workers to count without taking the lock
         self._lock = threading.Lock()
@@ -65,6 +67,7 @@ class RunRegistry:
                 raise ServerBusy(f"The server is busy: {busy} training run{'s' if busy > 1 else ''} already "
                                  f"going (the limit is {self.max_running}). Try again when one stops.")
             kwargs.setdefault("threads", self.threads_for)
+            kwargs.setdefault("cpus", self.cpus_for)
             kwargs.setdefault("idle_pause_s", self.idle_pause_s)
             kwargs.setdefault("idle_stop_s", self.idle_stop_s)
             kwargs.setdefault("clock", self.clock)
@@ -80,6 +83,18 @@ class RunRegistry:
         pauses or stops elsewhere changes the others' share at their next step."""
         others = sum(r.training for r in self._listed if r is not run)     # a tuple: safe to read unlocked
         return max(1, (self.cores - self.reserve) // (others + 1))
+
+    def cpus_for(self, run: TrainingRun | None = None) -> frozenset[int] | None:
+        """The CPU `run`'s worker thread is held on for its next step, or None (any this process may use).
+        A lone run on one thread (a 2-core laptop, one core kept for the browser) is held on the last CPU: left
+        free to move, the scheduler moves it whenever the browser or the page's Python wakes, and a thread that
+        lands on another core finds its caches cold (bench/README.md, "Training page overhead": the page went
+        from 85 % to 93 % of the bare CLI at 1 thread). Asked before every step, like threads_for: when a second
+        run starts training, the first is let go at its next step. Linux only (os.sched_setaffinity)."""
+        if self.reserve < 1 or len(self._cpus) < 2 or self.threads_for(run) != 1:
+            return None
+        others = sum(r.training for r in self._listed if r is not run)
+        return frozenset(self._cpus[-1:]) if others == 0 else None
 
     @property
     def threads_per_run(self) -> int:

@@ -41,10 +41,12 @@ class TrainingRun(RunWorker):
                  idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | torch.device | None = LIVE_DEVICE,
                  compare: list[RunConfig] | tuple[RunConfig, ...] = (),
                  clock: Callable[[], float] = time.monotonic, resume: Checkpoint | None = None,
-                 owner: str | None = None):
+                 owner: str | None = None, cpus: Callable[["TrainingRun"], frozenset[int] | None] | None = None):
         """`compare`: more recipes trained beside `config` on the same data, step for step (side by side).
         `threads`: torch threads for the worker, or a function of the run asked before every step (the
-        registry's share of the cores); `applied_threads` is what the worker last set. `resume`: a checkpoint
+        registry's share of the cores); `applied_threads` is what the worker last set. `cpus`: a function of the
+        run, asked before every step, giving the CPUs its worker thread is held on (None: any; the registry's
+        cpus_for); `applied_cpus` is what the worker last set. `resume`: a checkpoint
         with a training state (its config is `config`) that the run continues from, at its step; CheckpointError
         (a ValueError) when it carries none.
         `clock` times every decision the run makes (watchdog, redraw cadence, speed); tests drive a fake one.
@@ -65,6 +67,7 @@ class TrainingRun(RunWorker):
         self.max_steps = max_steps
         self.threads, self.grid_every_s = threads, grid_every_s
         self.applied_threads: int | None = None     # set by the worker before a step
+        self.cpus, self.applied_cpus = cpus, None
         self.max_frames = max_frames
         self.idle_pause_s, self.idle_stop_s = idle_pause_s, idle_stop_s
         self.clock = clock

@@ -7,6 +7,7 @@ the request queue, the clock) are set up in `TrainingRun.__init__`.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ WATCH_EVERY_S = 0.1     # real seconds a waiting worker sleeps between looks at 
 
 
 class RunWorker:
+    _free_cpus: set[int] | None = None              # the worker thread's CPUs before it was first held on one
     def _work(self) -> None:
         last_view = -math.inf
         try:
@@ -71,11 +73,18 @@ class RunWorker:
 
     def _apply_threads(self) -> None:
         """Size this thread's torch pool (set_num_threads in a thread sets that thread's pool only) for the next
-        step: a fixed count, or the registry's share of the cores given the runs training now."""
+        step: a fixed count, or the registry's share of the cores given the runs training now; and hold the
+        thread on the CPUs the registry gives it, or let it go (RunRegistry.cpus_for)."""
         wanted = self.threads(self) if callable(self.threads) else self.threads
         if wanted != self.applied_threads:
             torch.set_num_threads(wanted)
             self.applied_threads = wanted
+        cpus = self.cpus(self) if self.cpus is not None else None
+        if cpus != self.applied_cpus:                # held on a CPU (or let go): this thread only (pid 0)
+            if self._free_cpus is None:
+                self._free_cpus = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, cpus or self._free_cpus)
+            self.applied_cpus = cpus
 
     def _render_all(self) -> list:
         """Every lane's picture now (called with the model lock held); a stopped lane keeps its last one."""
