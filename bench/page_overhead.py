@@ -193,8 +193,9 @@ def _where_row(left_out, r: dict) -> None:
           f"CPU server {r['server_cpu']:.2f} (busiest threads {threads}), Chromium {r['chromium_cpu']:.2f}", flush=True)
 
 
-def page_digits(browser, server: Server, seed: int, limit: float) -> tuple[float | None, float | None]:
-    """(wall seconds from Start to the page's "Recognizable digits after N s", N), or Nones past `limit`."""
+def page_digits(browser, server: Server, seed: int, limit: float) -> tuple[float | None, float | None, int | None]:
+    """(wall seconds from Start to the page's "Recognizable digits after N s (step S)", N, S), or Nones past
+    `limit`."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     try:
@@ -212,13 +213,14 @@ def page_digits(browser, server: Server, seed: int, limit: float) -> tuple[float
         try:
             message.first.wait_for(timeout=limit * 1000)
         except Exception:  # noqa: BLE001 - playwright's TimeoutError: not within the limit
-            return None, None
+            return None, None, None
         wall = time.perf_counter() - start
-        trained = float(re.search(r"after (\d+) s", message.first.inner_text())[1])
+        found = re.search(r"after (\d+) s of training \(step ([\d,]+)\)", message.first.inner_text())
+        trained, step = float(found[1]), int(found[2].replace(",", ""))
         page.get_by_role("button", name="Stop", exact=True).click()
         page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
         page.get_by_role("button", name="Reset", exact=True).click()
-        return wall, trained
+        return wall, trained, step
     finally:
         context.close()
 
@@ -234,11 +236,11 @@ def digits(seeds: list[int], limit: float) -> None:
     with chromium_and_server() as (browser, server):
         for seed in seeds:
             b = time_to_recognizable("lecture", seed, dataset, holdout, classifier, limit, 5.0, 500, log=lambda *_: None)
-            wall, trained = page_digits(browser, server, seed, limit * 2)
+            wall, trained, step = page_digits(browser, server, seed, limit * 2)
             rows.append((seed, b["seconds"], wall, trained))
             bare_s = "> limit" if b["seconds"] is None else f"{b['seconds']:.0f}"
             print(f"seed {seed}: bare {bare_s} s (step {b['steps']}); page in Chromium {wall and round(wall)} s "
-                  f"from Start ({trained} s of training by the page's clock)", flush=True)
+                  f"from Start ({trained} s of training by the page's clock, step {step})", flush=True)
     done = [r for r in rows if r[2] is not None]
     if done:
         print(f"median of {len(rows)} seeds: bare {statistics.median(r[1] or math.inf for r in rows):.0f} s, "
