@@ -30,6 +30,7 @@ import argparse
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -130,10 +131,8 @@ def gil(name: str, seconds: float) -> None:
     thread, the page's scripts (Streamlit's script threads: the fragments), or the rest of the server (its event
     loop: websockets, messages). A page's Python shares the GIL with the training thread, so its share is time
     the training thread may wait. The rate of this round is not comparable (py-spy interrupts the server)."""
-    import shutil
-
     if not shutil.which("py-spy"):
-        sys.exit("--gil needs py-spy: pip install py-spy")
+        sys.exit("--gil needs py-spy: pip install -r requirements-dev.txt")
     with chromium_and_server() as (browser, server), tempfile.TemporaryDirectory() as scratch:
         out, spy = Path(scratch) / "gil.txt", []
         command = ["py-spy", "record", "-p", str(server.proc.pid), "--gil", "--nonblocking", "-r", str(GIL_RATE),

@@ -58,8 +58,9 @@ def why_not_continuable(ckpt: Checkpoint, status: dict[str, str | None]) -> str 
     return None
 
 
-def continue_ui(registry: RunRegistry, status: dict[str, str | None], locked: bool) -> None:
-    """The expander: upload, what the file is, and the button that continues it as this session's run."""
+def continue_ui(registry: RunRegistry, status: dict[str, str | None]) -> None:
+    """The expander: upload, what the file is, and the button that continues it as this session's run. The page
+    draws it only while this session has no live run."""
     ss = st.session_state
     saved: SavedRun | None = ss.get("tr_resume")
     with st.expander("Continue a saved run", expanded=saved is not None or bool(ss.get("tr_resume_error"))):
@@ -78,8 +79,7 @@ def continue_ui(registry: RunRegistry, status: dict[str, str | None], locked: bo
         st.caption(f"**{saved.name}**: recipe `{cfg.name}` ({cfg.train.loss} loss) on {cfg.train.dataset}, "
                    f"saved at step {saved.step:,}. It goes on with its own recipe, shown in the sidebar.")
         st.button(f"Continue from step {saved.step:,}", icon=":material/play_arrow:", on_click=_continue,
-                  args=(registry,), disabled=locked,
-                  help="Stop or Reset the current run first." if locked else None)
+                  args=(registry,))
 
 
 def uploader_key() -> str:

@@ -127,10 +127,8 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change,
     """
     ensure_recipe()
     ss = st.session_state
-    live = read_only            # the live settings: disabled only when the run is not this session's
-    locked = locked or read_only
-    if locked:
-        return _locked_recipe_ui(on_live_change, live)
+    if locked or read_only:     # the live settings are disabled only when the run is not this session's
+        return _locked_recipe_ui(on_live_change, read_only)
     dataset = st.selectbox("Dataset", datasets, key="tr_dataset", format_func=DATASET_TITLES.get)
     # image recipes only: the point recipes train in the Toy lab
     st.selectbox("Preset", list(IMAGE_PRESETS), key="tr_preset", on_change=_on_preset_change,
@@ -138,7 +136,7 @@ def recipe_ui(datasets: list[str], locked: bool, on_live_change,
                  help="Recipes from the seed articles and papers; the first is tuned for a quick demo. The ? "
                       "below gives a recipe's layers, optimiser and source.")
     st.caption(preset_summary(ss.tr_preset), help=preset_help(ss.tr_preset))
-    beside_d_steps = _live_widgets_ui(on_live_change, live)
+    beside_d_steps = _live_widgets_ui(on_live_change, disabled=False)
     beside_d_steps.select_slider("Batch size", BATCH_SIZES, key="tr_batch")
     st.radio("Architecture", list(FAMILIES), key="tr_family", horizontal=True)
     c1, c2 = st.columns(2)
@@ -185,9 +183,8 @@ def _live_widgets_ui(on_live_change, disabled: bool):
     return left
 
 
-def locked_summary(ss) -> str:
+def locked_summary(ss, steps: int) -> str:
     """The settings a run keeps until Reset, in one line: what the sidebar shows instead of their widgets."""
-    steps = int(ss.get("tr_steps") or 0)
     return " · ".join([
         ss.tr_family.split(" (")[0], f"batch {ss.tr_batch}", f"latent {ss.tr_latent} ~ {PRIOR_TITLES[ss.tr_prior]}",
         f"real label {float(ss.tr_real_label):g}",
@@ -205,12 +202,12 @@ def _locked_recipe_ui(on_live_change, read_only: bool) -> tuple[str, RunConfig, 
     for key in LOCKED_KEYS:             # Streamlit forgets an undrawn widget's value; assigned, it is kept for
         if key in ss:                   # the widgets to show again after Reset (and for the page's URL)
             ss[key] = ss[key]
-    dataset = ss.tr_dataset
+    dataset, steps = ss.tr_dataset, int(ss.get("tr_steps") or 0)
     st.markdown(f"**{DATASET_TITLES.get(dataset, dataset)}** · {preset_title(ss.tr_preset)}",
                 help=preset_help(ss.tr_preset))
-    _live_widgets_ui(on_live_change, read_only)
-    st.caption(f"Fixed for this run{'' if read_only else ' (Reset to change)'}: {locked_summary(ss)}.")
-    return dataset, config_from_state(dataset), int(ss.get("tr_steps") or 0)
+    _live_widgets_ui(on_live_change, disabled=read_only)
+    st.caption(f"Fixed for this run{'' if read_only else ' (Reset to change)'}: {locked_summary(ss, steps)}.")
+    return dataset, config_from_state(dataset), steps
 
 
 def config_from_state(dataset: str) -> RunConfig:

@@ -18,7 +18,7 @@ _warm_up: threading.Thread | None = None
 
 def warm_up() -> threading.Thread:
     """Import, on a background thread and once per process, what the first run's first optimiser step imports
-    (`torch._dynamo`, which torch.optim reaches lazily: about 1.6 s on a 2-core laptop), so a Start pressed
+    (`torch._dynamo`, which torch.optim reaches lazily and which takes a noticeable while to import), so a Start pressed
     after the page has loaded does not wait for it. Returns the thread (already finished on later calls)."""
     global _warm_up
     if _warm_up is None:
@@ -81,20 +81,19 @@ class RunRegistry:
         (`run` counts, since it is about to step), so a lone run uses them all and (runs x threads) never exceeds
         the cores (contended thread pools collapse). Each worker asks before every step, so a run that starts,
         pauses or stops elsewhere changes the others' share at their next step."""
-        others = sum(r.training for r in self._listed if r is not run)     # a tuple: safe to read unlocked
-        return max(1, (self.cores - self.reserve) // (others + 1))
+        return max(1, (self.cores - self.reserve) // (self._others_training(run) + 1))
+
+    def _others_training(self, run: TrainingRun | None) -> int:
+        return sum(r.training for r in self._listed if r is not run)       # a tuple: safe to read unlocked
 
     def cpus_for(self, run: TrainingRun | None = None) -> frozenset[int] | None:
         """The CPU `run`'s worker thread is held on for its next step, or None (any this process may use).
-        A lone run on one thread (a 2-core laptop, one core kept for the browser) is held on the last CPU: left
-        free to move, the scheduler moves it whenever the browser or the page's Python wakes, and a thread that
-        lands on another core finds its caches cold (bench/README.md, "Training page overhead": the page went
-        from 85 % to 93 % of the bare CLI at 1 thread). Asked before every step, like threads_for: when a second
+        A lone run on one thread (a 2-core laptop, one core kept for the browser) is held on the last CPU, so the
+        scheduler does not move it to the other core (cold caches) when the browser or the page's Python wakes
+        (bench/README.md, "Training page overhead": the page went from 85 % to 89 % of the bare CLI at 1 thread). Asked before every step, like threads_for: when a second
         run starts training, the first is let go at its next step. Linux only (os.sched_setaffinity)."""
-        if self.reserve < 1 or len(self._cpus) < 2 or self.threads_for(run) != 1:
-            return None
-        others = sum(r.training for r in self._listed if r is not run)
-        return frozenset(self._cpus[-1:]) if others == 0 else None
+        lone_on_one_thread = self.reserve >= 1 and self.cores - self.reserve <= 1 and len(self._cpus) >= 2
+        return frozenset(self._cpus[-1:]) if lone_on_one_thread and not self._others_training(run) else None
 
     @property
     def threads_per_run(self) -> int:

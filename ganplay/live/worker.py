@@ -21,6 +21,7 @@ WATCH_EVERY_S = 0.1     # real seconds a waiting worker sleeps between looks at 
 
 class RunWorker:
     _free_cpus: set[int] | None = None              # the worker thread's CPUs before it was first held on one
+
     def _work(self) -> None:
         last_view = -math.inf
         try:

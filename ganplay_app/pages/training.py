@@ -50,6 +50,7 @@ control = RunControl(registry, key="run_id", create=new_run, error_key="train_er
 run, watching = control.attach()            # another session's run, from a shared link, is only watched
 if watching or (run is not None and "tr_dataset" not in st.session_state):
     show_run_recipe(run)                    # (or this browser's run, in a new tab: its recipe, not the defaults)
+if watching:
     current_run = lambda: registry.get(run.id)     # the panel follows the watched run
 else:
     current_run = control.current
@@ -88,7 +89,7 @@ with st.expander(f"Loss: {loss.title}", expanded=False):
     st.latex(loss.g_formula)
     st.caption(loss.summary)
 if not watching and not locked:             # an uploaded checkpoint becomes this session's run (not drawn while
-    continue_ui.continue_ui(registry, status, locked)    # one trains: each widget drawn costs every redraw)
+    continue_ui.continue_ui(registry, status)   # one is live: each widget drawn costs every redraw)
 
 state = run.state if run else None
 running = state == RUNNING

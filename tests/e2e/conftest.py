@@ -139,6 +139,8 @@ def free_runs(contexts: list, tries: int = 6, wait_s: float = 20) -> None:
     """Press every enabled Reset in the main area of every page of `contexts` (a read-only watcher has none)
     until none is left: the runs' slots on the server are free for the next test. Under a loaded CI machine a
     click can land while a fragment replaces the button, so it is pressed again rather than waited on for ever."""
+    from playwright.sync_api import expect
+
     for page in (p for c in contexts for p in c.pages):
         enabled = page.locator('[data-testid="stMainBlockContainer"] button:enabled',
                                has_text=re.compile(r"^\s*Reset\s*$"))
@@ -148,10 +150,7 @@ def free_runs(contexts: list, tries: int = 6, wait_s: float = 20) -> None:
             try:
                 before = enabled.count()
                 enabled.first.click(timeout=wait_s * 1000)
-                page.wait_for_function(
-                    """n => [...document.querySelectorAll('[data-testid="stMainBlockContainer"] button')]
-                        .filter(b => b.innerText.trim() === 'Reset' && !b.disabled).length < n""",
-                    arg=before, timeout=wait_s * 1000)
+                expect(enabled).to_have_count(before - 1, timeout=wait_s * 1000)
             except Exception:                                   # noqa: BLE001 (a Playwright timeout: press again)
                 continue
         if enabled.count():
