@@ -3,6 +3,7 @@ import csv
 import io
 import os
 import subprocess
+import threading
 import sys
 from pathlib import Path
 
@@ -365,3 +366,89 @@ def test_the_first_registry_imports_what_the_first_optimiser_step_needs_in_the_b
                          cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+# -- pictures and digit probes drawn off the training thread (ganplay.live.painter) ------------------------------
+
+def test_a_painted_picture_is_the_one_the_worker_would_draw_and_is_drawn_off_its_thread(runs, mnist):
+    """With paint_aside, the grid of a step comes from the painter's thread (never an eval-mode forward of G on
+    the worker's), and it is bit for bit the grid of a plain Trainer of the same recipe at that step."""
+    from ganplay.images import make_grid
+    from ganplay.trainer import Trainer
+
+    clock = ManualClock()                          # the clock stands still: step 1's redraw is the only one
+    run = runs(dataset=mnist, grid_every_s=10.0, clock=clock, paint_aside=True)
+    forwards = []
+    run.trainer.sampler.register_forward_hook(       # copied into the painter's shadow along with the weights
+        lambda m, args, out: forwards.append((threading.current_thread().name, m.training)))
+    run.start()
+    assert run.wait_until(lambda s: s.step >= 5 and s.grid_step == 1)
+    run.pause()
+    assert run.wait_idle()
+    snap = run.snapshot()
+    assert snap.grid_step == snap.step and snap.timeline_steps == [1, snap.step]   # the pause drew its own step
+    drawn_in = {name.split("-")[1] for name, training in forwards if not training}
+    assert drawn_in == {"paint", "run"} and run.painter.painted >= 1                 # the run's: the pause only
+    assert [name.split("-")[1] for name, training in forwards if not training][-1] == "run"
+
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)                       # the run's worker trains on one thread
+    try:
+        plain = Trainer(SMALL, mnist, device="cpu")
+        plain.step()
+        assert np.array_equal(run.lanes[0].frames[0][1], make_grid(plain.sample(), nrow=8))
+    finally:
+        torch.set_num_threads(torch_threads)
+
+
+def test_a_run_painted_aside_shows_its_grid_at_the_step_it_stopped(runs, mnist):
+    clock = ManualClock()
+    run = runs(dataset=mnist, grid_every_s=10.0, clock=clock, paint_aside=True)
+    run.start()
+    assert run.wait_until(lambda s: s.step >= 6)
+    assert run.snapshot().grid_step == 1
+    run.stop(wait_s=60)
+    assert finished(run)
+    snap = run.snapshot()
+    assert snap.step >= 6 and snap.grid_step == snap.step and snap.timeline_steps[-1] == snap.step
+    assert not run.painter._thread.is_alive()      # the painter ends with its run
+
+
+def test_digit_probes_painted_aside_keep_their_cadence_and_verdicts(runs, mnist):
+    """The painter judges G's samples at the steps the worker hands it: a probe every `every_steps` steps (the
+    clock stands still), each for the step it was taken at, and the last one the very verdict of G then."""
+    from ganplay.live.coverage import measure, shared_classifier
+
+    clock = ManualClock()
+    run = runs(dataset=mnist, grid_every_s=10.0, clock=clock, paint_aside=True)
+    probe = run.lanes[0].coverage
+    probe.every_steps = 3
+    run.start()
+    assert run.wait_until(lambda s: s.coverage is not None and len(s.coverage["step"]) >= 3)
+    run.pause()
+    assert run.wait_idle()
+    steps = run.snapshot().coverage["step"]
+    assert run.painter.painted >= len(steps)
+    assert steps[0] == 3.0 and all(b - a >= 3 for a, b in zip(steps, steps[1:]))
+    # the probe's fixed noise, judged again now by hand, after one more probe taken at the paused step
+    probe.every_steps = 0
+    last = probe.take(run.trainer)
+    assert last == (run.trainer.step_count, run.trainer.seconds)
+    assert measure(run.trainer.sample(probe.z, probe.y), shared_classifier())["histogram"] == \
+        probe.judge(lambda: run.trainer.sample(probe.z, probe.y))["histogram"]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="holding a thread on a CPU needs Linux and two CPUs")
+def test_the_registry_paints_on_another_cpu_than_the_held_run(mnist):
+    last, free = max(os.sched_getaffinity(0)), os.sched_getaffinity(0)
+    registry = RunRegistry(max_running=2, cores=2, reserve=1)
+    try:
+        run = registry.create(SMALL, mnist)
+        assert run.painter is not None
+        run.start()
+        assert run.wait_until(lambda s: s.step >= 3 and run.painter.painted >= 1)
+        assert run.applied_cpus == frozenset({last})
+        assert os.sched_getaffinity(run.painter._thread.native_id) == free - {last}
+    finally:
+        registry.stop_all()

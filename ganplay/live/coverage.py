@@ -79,18 +79,38 @@ class CoverageProbe:
         `lock` (the run's snapshot lock), so a reader never sees half a probe. True when it measured."""
         if trainer is None or not self.due(trainer.step_count, trainer.seconds):
             return False
+        at = (trainer.step_count, trainer.seconds)
+        verdict = self.judge(lambda: trainer.sample(self.z, self.y))
+        if verdict is None:
+            return False
+        self._last = at
+        self.record(at, verdict, lock)
+        return True
+
+    def take(self, trainer) -> tuple[int, float] | None:
+        """For a probe made elsewhere (ganplay.live.painter): if one is due, the (step, training seconds) it is
+        for, counted as taken, so the next one comes an interval later; else None."""
+        if trainer is None or not self.due(trainer.step_count, trainer.seconds):
+            return None
+        self._last = (trainer.step_count, trainer.seconds)
+        return self._last
+
+    def judge(self, images) -> dict | None:
+        """The judge's verdict on `images()` (called only once the judge is there), or None, with `refusal`
+        saying why, when the bundled classifier cannot be loaded: then training goes on without scores."""
         try:
             judge = shared_classifier()
         except CheckpointError as err:     # no bundled classifier file: say so, and let training go on
             self.refusal = f"no digit scores: {err}"
-            return False
-        verdict = measure(trainer.sample(self.z, self.y), judge)
-        self._last = (trainer.step_count, trainer.seconds)
+            return None
+        return measure(images(), judge)
+
+    def record(self, at: tuple[int, float], verdict: dict, lock=contextlib.nullcontext()) -> None:
+        """Keep a verdict on G's samples at `at` = (step, training seconds), under `lock`."""
         with lock:
-            self._record(trainer.step_count, verdict)
+            self._record(at[0], verdict)
             if self.recognizable_at is None and recognizable(verdict):
-                self.recognizable_at = (trainer.step_count, trainer.seconds)
-        return True
+                self.recognizable_at = at
 
     def _record(self, step: int, verdict: dict) -> None:
         for key, column in self.records.items():

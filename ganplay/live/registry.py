@@ -68,6 +68,8 @@ class RunRegistry:
                                  f"going (the limit is {self.max_running}). Try again when one stops.")
             kwargs.setdefault("threads", self.threads_for)
             kwargs.setdefault("cpus", self.cpus_for)
+            # pictures and digit probes drawn on another core than the training thread's, where there is one
+            kwargs.setdefault("paint_aside", (os.cpu_count() or 1) >= 2)
             kwargs.setdefault("idle_pause_s", self.idle_pause_s)
             kwargs.setdefault("idle_stop_s", self.idle_stop_s)
             kwargs.setdefault("clock", self.clock)

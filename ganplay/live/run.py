@@ -8,6 +8,7 @@ wait_s=...)`, which the worker wakes, rather than sleeping and hoping it was lon
 from __future__ import annotations
 
 import hmac
+import os
 import threading
 import time
 import uuid
@@ -21,6 +22,7 @@ from ganplay.checkpoint import Checkpoint, trainer_checkpoint_bytes
 from ganplay.config import ConfigError, RunConfig
 from ganplay.images import gif_bytes, make_grid
 from ganplay.live.lane import REAL_SEED, Lane
+from ganplay.live.painter import Painter
 from ganplay.losses import LOSSES
 from ganplay.live.snapshot import (DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, MAX_LANES, PARTS, PAUSED,
                                    READY, RUNNING, STOPPED, RunSnapshot)
@@ -41,12 +43,14 @@ class TrainingRun(RunWorker):
                  idle_pause_s: float = 300.0, idle_stop_s: float = 900.0, device: str | torch.device | None = LIVE_DEVICE,
                  compare: list[RunConfig] | tuple[RunConfig, ...] = (),
                  clock: Callable[[], float] = time.monotonic, resume: Checkpoint | None = None,
-                 owner: str | None = None, cpus: Callable[["TrainingRun"], frozenset[int] | None] | None = None):
+                 owner: str | None = None, cpus: Callable[["TrainingRun"], frozenset[int] | None] | None = None,
+                 paint_aside: bool = False):
         """`compare`: more recipes trained beside `config` on the same data, step for step (side by side).
         `threads`: torch threads for the worker, or a function of the run asked before every step (the
         registry's share of the cores); `applied_threads` is what the worker last set. `cpus`: a function of the
         run, asked before every step, giving the CPUs its worker thread is held on (None: any; the registry's
-        cpus_for); `applied_cpus` is what the worker last set. `resume`: a checkpoint
+        cpus_for); `applied_cpus` is what the worker last set. `paint_aside`: image lanes' pictures and digit
+        probes are made on a thread of their own (ganplay.live.painter), off the training thread. `resume`: a checkpoint
         with a training state (its config is `config`) that the run continues from, at its step; CheckpointError
         (a ValueError) when it carries none.
         `clock` times every decision the run makes (watchdog, redraw cadence, speed); tests drive a fake one.
@@ -68,6 +72,8 @@ class TrainingRun(RunWorker):
         self.threads, self.grid_every_s = threads, grid_every_s
         self.applied_threads: int | None = None     # set by the worker before a step
         self.cpus, self.applied_cpus = cpus, None
+        if paint_aside and not any(lane.points for lane in self.lanes):
+            self.painter = Painter(self, os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None)
         self.max_frames = max_frames
         self.idle_pause_s, self.idle_stop_s = idle_pause_s, idle_stop_s
         self.clock = clock

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ganplay.live.lane import Lane
+from ganplay.live.painter import Painter
 from ganplay.live.snapshot import DIVERGED, ENDED, FAILED, FINISHED, IDLE_STOPPED, PAUSED, RUNNING, STOPPED
 from ganplay.trainer import StepMetrics, TrainingDiverged
 
@@ -21,6 +22,7 @@ WATCH_EVERY_S = 0.1     # real seconds a waiting worker sleeps between looks at 
 
 class RunWorker:
     _free_cpus: set[int] | None = None              # the worker thread's CPUs before it was first held on one
+    painter: Painter | None = None                  # draws the image lanes off the training thread, if set
 
     def _work(self) -> None:
         last_view = -math.inf
@@ -47,17 +49,23 @@ class RunWorker:
                         break
                     self._apply_pending()
                     results = [self._step_lane(lane, part) for lane in self.lanes]
-                    for lane in self.lanes:          # every few seconds or steps, not every step
-                        if lane.alive:
-                            lane.coverage.maybe_measure(lane.trainer, self._lock)
                     now = self.clock()
                     step = self.trainer.step_count
                     done = self.max_steps is not None and step >= self.max_steps
-                    redraw = single or done or now - last_view >= self.grid_every_s
-                    views = self._render_all() if redraw else None
-                    if redraw:
-                        last_view = now
-                    self._stale = not redraw
+                    views = None
+                    if self.painter is not None and not (single or done):    # drawn aside, off this thread
+                        if self._offer_painter(now - last_view >= self.grid_every_s):
+                            last_view = now
+                        self._stale = True           # a pause or stop draws the step it stopped at itself
+                    else:
+                        for lane in self.lanes:      # every few seconds or steps, not every step
+                            if lane.alive:
+                                lane.coverage.maybe_measure(lane.trainer, self._lock)
+                        redraw = single or done or now - last_view >= self.grid_every_s
+                        views = self._render_all() if redraw else None
+                        if redraw:
+                            last_view = now
+                        self._stale = not redraw
                 self._publish(results, views, step, now, counted=part == "both", single=single)
                 if not any(lane.alive for lane in self.lanes):
                     self._end(DIVERGED, self.lanes[0].message or next(l.message for l in self.lanes if l.message))
@@ -68,6 +76,8 @@ class RunWorker:
         except Exception as err:  # noqa: BLE001 - a worker must report, not vanish
             self._end(FAILED, f"The run failed: {type(err).__name__}: {err}")
         finally:
+            if self.painter is not None:
+                self.painter.close()
             with self._changed:
                 self._exited = True
                 self._notify()
@@ -87,16 +97,43 @@ class RunWorker:
             os.sched_setaffinity(0, cpus or self._free_cpus)
             self.applied_cpus = cpus
 
+    def _offer_painter(self, view: bool) -> bool:
+        """Hand the painter a redraw (if `view`) and the digit probes due, when it is free (model lock held).
+        True when it took a redraw; a redraw it could not take is offered again after the next step."""
+        if not self.painter.idle:
+            return False
+        probes = [lane.coverage.take(lane.trainer) if lane.alive else None for lane in self.lanes]
+        return self.painter.paint(self.lanes, view, probes) and view
+
+    def _painted(self, lane: Lane, step: int, grid: np.ndarray | None, outputs, probe, verdict) -> None:
+        """The painter's results for `lane` at `step`, published as the worker's own would be."""
+        with self._changed:
+            if grid is not None and step > lane.view_step:      # never over a newer picture (a pause's redraw)
+                lane.outputs.add(step, outputs)
+                lane.view, lane.view_step = grid, step
+                if not lane.frames or lane.frames[-1][0] != step:
+                    self._add_frame(lane, step, grid)
+            if verdict is not None:
+                lane.coverage.record(probe, verdict)
+            self._notify()
+
     def _render_all(self) -> list:
         """Every lane's picture now (called with the model lock held); a stopped lane keeps its last one."""
         return [lane.render() if lane.alive else lane.view for lane in self.lanes]
 
     def _redraw(self) -> None:
         self._stale = False
+        if self.painter is not None:
+            self.painter.drain()             # its picture first, so this one (the step it stopped at) comes last
         with self._model_lock:
             if self.trainer is None:
                 return
-            views, step = self._render_all(), self.trainer.step_count
+            step = self.trainer.step_count
+            if self.painter is None:
+                views = self._render_all()
+            else:                            # a lane the painter already drew at this step keeps that picture
+                views = [lane.render() if lane.alive and lane.view_step != lane.trainer.step_count else lane.view
+                         for lane in self.lanes]
         with self._changed:
             for lane, view in zip(self.lanes, views):
                 lane.view, lane.view_step = view, lane.trainer.step_count if lane.trainer else step
