@@ -88,6 +88,11 @@ def test_charts_are_tall_and_the_half_line_is_labelled():
     y = spec["layer"][0]["encoding"]["y"]
     assert y["scale"]["domain"] == [0.0, 1.0]
     assert list(data["rule"].value) == [0.5] and "D cannot tell" in data["rule"].series[0]
+    # the label is drawn over a white halo of itself, last, so the curves crossing it at ½ leave it readable
+    labels = [layer["mark"] for layer in spec["layer"] if layer["mark"]["type"] == "text"
+              and layer["encoding"].get("text") == {"field": "series"}]
+    assert [m.get("stroke") for m in labels] == ["white", None] and labels[0]["strokeWidth"] >= 4
+    assert spec["layer"][-2]["mark"] == labels[-1] or spec["layer"][-1]["mark"] == labels[-1]
 
 
 def test_a_critic_shows_its_gap_and_penalty():

@@ -179,10 +179,12 @@ def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, st
             {"data": _named("rule"),
              "mark": {"type": "rule", "color": GUIDE, "strokeDash": [6, 4], "strokeWidth": 1.5},
              "encoding": {"y": y}},
-            {"data": _named("rule"),
-             "mark": {"type": "text", "color": "#333333", "align": "right", "baseline": "bottom",
-                      "dx": -4, "dy": -3, "fontSize": 14},
-             "encoding": {"x": {"value": "width"}, "y": y, "text": {"field": "series"}}},
+            # the label twice: first as a white halo (its glyphs stroked wide), so curves crossing it do not hide it
+            *({"data": _named("rule"),
+               "mark": {"type": "text", "color": "#333333", "align": "right", "baseline": "bottom",
+                        "dx": -4, "dy": -3, "fontSize": 14, **halo},
+               "encoding": {"x": {"value": "width"}, "y": y, "text": {"field": "series"}}}
+              for halo in ({"stroke": "white", "strokeWidth": 5, "strokeOpacity": 0.9, "strokeJoin": "round"}, {})),
         ]
     if note is not None:
         layers.append({"data": _named("note"),
