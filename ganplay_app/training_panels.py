@@ -49,7 +49,11 @@ def tiles(snap: RunSnapshot, trainer) -> None:
     for col, key, label in ((m[3], "d_real", "D(x)"), (m[4], "d_fake", "D(G(z))")):
         values = snap.history.get(key, [])
         col.metric(label, f"{ema(values):.3f}" if values else "–", help=SMOOTHED)
-    st.caption(f"Run: **{state_label(snap)}**")    # after the tiles: a browser that reads it sees their step
+    # after the tiles: a browser that reads it sees their step. The moment the digit judge first passed its bar
+    # goes on the same line, so a class sees it within the tiles' half second (the coverage panel redraws every 5 s)
+    reached = (snap.coverage or {}).get("recognizable_at")
+    st.caption(f"Run: **{state_label(snap)}**"
+               + (f" · :material/check_circle: {recognizable_text(*reached)}" if reached else ""))
     if snap.max_steps:
         st.progress(min(snap.step / snap.max_steps, 1.0))
     if snap.state == "diverged":
@@ -127,6 +131,11 @@ def diagnosis(snap: RunSnapshot, compact: bool = False) -> None:
                 st.caption(f"{THEORY_LABEL}: on the Theory page.")
 
 
+def recognizable_text(step: int, seconds: float) -> str:
+    """When the digit judge first passed the bar (bench/page_overhead.py --digits reads this sentence)."""
+    return f"Recognizable digits after {seconds:.0f} s of training (step {int(step):,})"
+
+
 def coverage(snap: RunSnapshot) -> None:
     """The digit judge's verdict on G's fixed probe noise: a histogram, digits present, the confident share,
     and their history; for other data, a line saying why there is none."""
@@ -144,8 +153,7 @@ def coverage(snap: RunSnapshot) -> None:
                    help="Samples the bundled digit classifier gives at least 90 % to one digit.")
     if cov.get("recognizable_at"):
         step, seconds = cov["recognizable_at"]
-        numbers.success(f"Recognizable digits after {seconds:.0f} s of training (step {step:,})",
-                        icon=":material/check_circle:")
+        numbers.success(recognizable_text(step, seconds), icon=":material/check_circle:")
         numbers.caption("At least 80 % confident, all 10 digits, none above 25 %: the bar `ganplay eval` uses.")
     with bars:
         _chart(coverage_bars(cov), "tr_coverage")

@@ -489,3 +489,25 @@ def test_a_link_to_an_unknown_run_says_so(app):
     at = open_link("0123456789ab")
     assert any("not on this server any more" in c.value for c in at.caption)
     assert "run" not in at.query_params and button(at, "Start").disabled is False
+
+
+def test_the_moment_digits_became_recognizable_shows_beside_the_run_state(app):
+    """Once the digit judge's probe first passes its bar, the line under the tiles (redrawn twice a second, above
+    the fold) says when, as the coverage panel does. The verdict here is the judge's own, on 200 real digits."""
+    import torch
+    from ganplay.live.coverage import SAMPLES, measure, recognizable, shared_classifier
+
+    at = app()
+    at.select_slider(key="tr_batch").set_value(16).run()
+    button(at, "Start").click().run()
+    rerun_when(at, lambda s: s.step >= 3)
+    assert "Recognizable" not in run_state(at)
+    run = the_run(at)
+    real = run.trainer.source.batch(SAMPLES, torch.Generator().manual_seed(0))[0]
+    verdict = measure(real, shared_classifier())
+    assert recognizable(verdict)
+    run.lanes[0].coverage.record((1234, 56.4), verdict, run._lock)
+    at.run()
+    assert run_state(at).startswith("Run: **")
+    assert run_state(at).endswith("Recognizable digits after 56 s of training (step 1,234)")
+    assert any(s.value == "Recognizable digits after 56 s of training (step 1,234)" for s in at.success)
