@@ -412,6 +412,9 @@ def test_a_run_painted_aside_shows_its_grid_at_the_step_it_stopped(runs, mnist):
     snap = run.snapshot()
     assert snap.step >= 6 and snap.grid_step == snap.step and snap.timeline_steps[-1] == snap.step
     assert not run.painter._thread.is_alive()      # the painter ends with its run
+    assert run.painter._shadows                    # its copy of G, until the run frees its models
+    run.free()
+    assert not run.painter._shadows and run.trainer is None
 
 
 def test_digit_probes_painted_aside_keep_their_cadence_and_verdicts(runs, mnist):

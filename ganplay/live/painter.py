@@ -94,6 +94,10 @@ class Painter:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
+    def forget(self) -> None:
+        """Drop the shadow copies of G (the run freed its models); a job in hand keeps its own until it ends."""
+        self._shadows = {}
+
     def _shadow(self, index: int, sampler: torch.nn.Module) -> torch.nn.Module:
         entry = self._shadows.get(index)
         if entry is None:

@@ -267,6 +267,8 @@ class TrainingRun(RunWorker):
             with self._lock:                   # a snapshot sees every lane freed, or none
                 for lane in self.lanes:
                     lane.free()
+            if self.painter is not None:
+                self.painter.forget()
 
     # -- reading ---------------------------------------------------------------------------------------------
     def snapshot(self, with_history: bool = True) -> RunSnapshot:
