@@ -1,12 +1,11 @@
 """The pictures and digit probes of a live run's image lanes, made on a thread of their own, off the training one.
 
-A redraw (G on the fixed noise, the grid) takes ~12 ms each second and a coverage probe (200 samples and the
-digit judge) ~130 ms every 5 s of training: ~4 % of a lone `lecture` run's thread on a 2-core laptop, where that
-thread has one core and the browser and the page the other (ganplay.live.registry). The worker copies the
-sampler's weights and buffers into a shadow module between two steps (well under a millisecond for `lecture`'s
-G) and hands the painter a job; the painter draws from the shadow, held off the run's CPU, while the run trains
+A redraw (G on the fixed noise, the grid) each second and a coverage probe (200 samples and the digit judge)
+every 5 s of training were work between two steps on a lone run's thread, which on a 2-core laptop has one core
+while the browser and the page have the other (ganplay.live.registry). The worker copies the
+sampler's weights and buffers into a shadow module between two steps (one copy per tensor) and hands the painter a job; the painter draws from the shadow, held off the run's CPU, while the run trains
 on. The shadow holds the very weights of that step, in eval mode as `Trainer.sample` does, so a picture is the
-one the worker would have drawn, bit for bit; it shows a step a few milliseconds old.
+one the worker would have drawn, bit for bit; it shows the step it was copied at.
 
 One job at a time: while the painter is busy the worker offers nothing, and retries at its next step (a redraw
 is never queued behind another). Pausing or stopping waits for the painter, then the worker draws the step it

@@ -79,7 +79,7 @@ class _FlattenKeepingLayout(torch.autograd.Function):
     """x.flatten(1), whose gradient goes back in x's memory layout. A channels-last map flattens to (B, C*H*W) in
     NCHW order (a copy); autograd's own backward hands the layer before a gradient in NCHW strides, and the
     elementwise backward of an activation or batch norm whose saved input is channels-last then takes a slow
-    mixed-layout path (LeakyReLU's backward on `lecture`'s 64x64x7x7 map: ~1.1 ms instead of ~0.05 ms), and so
+    mixed-layout path many times slower than the plain one (LeakyReLU's backward on `lecture`'s 64x64x7x7 map), and so
     does the convolution's backward after it. The values are the same; only their layout in memory differs."""
 
     @staticmethod
