@@ -31,7 +31,7 @@ from torch import Tensor
 from ganplay.config import ConfigError, RunConfig
 from ganplay.data import data_source
 from ganplay.losses import LOSSES, gradient_penalty
-from ganplay.models import balanced_labels, build_models, eval_mode, sample_latent
+from ganplay.models import balanced_labels, build_models, generate, sample_latent
 from ganplay.models.mlp import Dropout
 # what a run's setup needs, importable from here too (the trainer is where callers look for them)
 from ganplay.runcheck import (LIVE_DEVICE, MAX_SEED, OPTIMIZERS, auto_device, check_learning_rate,  # noqa: F401
@@ -176,8 +176,7 @@ class Trainer:
         """G(z) in eval mode, on the CPU, (n, *sample_shape); defaults to the run's fixed noise batch."""
         z = self.fixed_z if z is None else z.to(self.device)
         y = self.fixed_y if y is None and z is self.fixed_z else y
-        with eval_mode(self.sampler):
-            return self.sampler(z, y).float().cpu()
+        return generate(self.sampler, z, y)
 
     # -- one step --------------------------------------------------------------------------------------------
     def step(self) -> StepMetrics:

@@ -175,17 +175,17 @@ def history_chart(history: dict[str, list[float]], keys: list[tuple[str, str, st
     layers.append({"data": _named("mean"), "mark": {"type": "line", "strokeWidth": 3, "clip": True, "point": not raw},
                    "encoding": {"x": x, "y": y, "color": colour}})
     if rules:
-        layers += [
-            {"data": _named("rule"),
-             "mark": {"type": "rule", "color": GUIDE, "strokeDash": [6, 4], "strokeWidth": 1.5},
-             "encoding": {"y": y}},
-            # the label twice: first as a white halo (its glyphs stroked wide), so curves crossing it do not hide it
-            *({"data": _named("rule"),
-               "mark": {"type": "text", "color": "#333333", "align": "right", "baseline": "bottom",
-                        "dx": -4, "dy": -3, "fontSize": 14, **halo},
-               "encoding": {"x": {"value": "width"}, "y": y, "text": {"field": "series"}}}
-              for halo in ({"stroke": "white", "strokeWidth": 5, "strokeOpacity": 0.9, "strokeJoin": "round"}, {})),
-        ]
+        label = {"data": _named("rule"),
+                 "mark": {"type": "text", "color": "#333333", "align": "right", "baseline": "bottom",
+                          "dx": -4, "dy": -3, "fontSize": 14},
+                 "encoding": {"x": {"value": "width"}, "y": y, "text": {"field": "series"}}}
+        # the label twice: first as a white halo (its glyphs stroked wide), so curves crossing it do not hide it
+        halo = {**label, "mark": {**label["mark"], "stroke": "white", "strokeWidth": 5, "strokeOpacity": 0.9,
+                                  "strokeJoin": "round"}}
+        layers += [{"data": _named("rule"),
+                    "mark": {"type": "rule", "color": GUIDE, "strokeDash": [6, 4], "strokeWidth": 1.5},
+                    "encoding": {"y": y}},
+                   halo, label]
     if note is not None:
         layers.append({"data": _named("note"),
                        # above the plot's top-right corner, beside the legend: never over a curve

@@ -77,13 +77,10 @@ class CoverageProbe:
     def maybe_measure(self, trainer, lock=contextlib.nullcontext()) -> bool:
         """Probe now if due (call with the model lock held, between steps); the result is recorded under
         `lock` (the run's snapshot lock), so a reader never sees half a probe. True when it measured."""
-        if trainer is None or not self.due(trainer.step_count, trainer.seconds):
+        at = self.take(trainer)
+        verdict = self.judge(lambda: trainer.sample(self.z, self.y)) if at is not None else None
+        if verdict is None:                # not due, or no judge (then `refusal` says why, and it is never due)
             return False
-        at = (trainer.step_count, trainer.seconds)
-        verdict = self.judge(lambda: trainer.sample(self.z, self.y))
-        if verdict is None:
-            return False
-        self._last = at
         self.record(at, verdict, lock)
         return True
 

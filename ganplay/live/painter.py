@@ -23,7 +23,7 @@ import torch
 
 from ganplay.images import make_grid
 from ganplay.live.snapshot import FAILED
-from ganplay.models import eval_mode
+from ganplay.models import generate
 
 
 @dataclass
@@ -143,7 +143,6 @@ class Painter:
 
     def _paint(self, item: _Item) -> None:
         probe = item.lane.coverage
-        with torch.no_grad(), eval_mode(item.shadow):
-            grid = make_grid(item.shadow(item.z, item.y).float(), nrow=8) if item.view else None
-            verdict = probe.judge(lambda: item.shadow(probe.z, probe.y).float()) if item.probe else None
+        grid = make_grid(generate(item.shadow, item.z, item.y), nrow=8) if item.view else None
+        verdict = probe.judge(lambda: generate(item.shadow, probe.z, probe.y)) if item.probe else None
         self.run._painted(item.lane, item.step, grid, item.outputs, item.probe, verdict)

@@ -209,6 +209,13 @@ def eval_mode(*modules: nn.Module) -> Iterator[None]:
             m.train(mode)
 
 
+@torch.no_grad()
+def generate(generator: nn.Module, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    """generator(z, y) in eval mode, without gradients, as float32 on the CPU: how samples for the eye are made."""
+    with eval_mode(generator):
+        return generator(z, y).float().cpu()
+
+
 def balanced_labels(n: int, num_classes: int, device: torch.device | str | None = None) -> torch.Tensor | None:
     """Class ids 0, 1, ..., K-1, 0, 1, ... (n,) int64, so every class gets n/K samples; None for an
     unconditional model (num_classes == 0)."""
