@@ -29,8 +29,11 @@ SEED_PRESETS = [name for name, cfg in PRESETS.items() if cfg.source.endswith(".t
 
 
 def time_to_recognizable(name: str, seed: int, dataset, holdout, classifier, limit: float, every: float, n: int,
-                         log=print, overrides: list[str] = ()) -> dict:
-    """Train until recognizable or `limit` training seconds; return when it got there (None: not within limit)."""
+                         log=print, overrides: list[str] = (), every_steps: int | None = None) -> dict:
+    """Train until recognizable or `limit` training seconds; return when it got there (None: not within limit).
+
+    With `every_steps`, the checks come every that many steps instead of every `every` seconds, so the step at
+    which a run passes does not depend on the machine's speed (at a fixed thread count)."""
     cfg = preset(name).with_overrides(list(overrides)).replace(**{"train.seed": seed})
     trainer = Trainer(cfg, dataset, device="cpu")
     sampler = generator_sampler(trainer.sampler, cfg.model)
@@ -38,8 +41,12 @@ def time_to_recognizable(name: str, seed: int, dataset, holdout, classifier, lim
     while trained < limit:
         start = time.perf_counter()
         try:
-            while time.perf_counter() - start < next_check - trained:
-                trainer.step()
+            if every_steps:
+                for _ in range(every_steps):
+                    trainer.step()
+            else:
+                while time.perf_counter() - start < next_check - trained:
+                    trainer.step()
         except TrainingDiverged as err:
             log(f"  {name} seed {seed}: {err}")
             break
@@ -62,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--limit", type=float, default=120.0, help="training seconds before giving up")
     parser.add_argument("--every", type=float, default=5.0, help="training seconds between evaluations")
+    parser.add_argument("--every-steps", type=int,
+                        help="check every this many steps instead (the steps to the bar then repeat on any machine)")
     parser.add_argument("--n", type=int, default=500, help="samples per evaluation")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", help="MNIST folder (default: $GANPLAY_DATA)")
@@ -74,19 +83,21 @@ def main(argv: list[str] | None = None) -> int:
     holdout = load_dataset("mnist", args.data, part="holdout")
     classifier, _ = load_classifier()
     log = (lambda *a: None) if args.quiet else (lambda line: print(line, flush=True))
-    print(f"{machine_line()}; limit {args.limit:g} s, "
-          f"check every {args.every:g} s with n={args.n}" + (f"; --set {' '.join(args.set)}" if args.set else ""))
+    cadence = f"{args.every_steps} steps" if args.every_steps else f"{args.every:g} s"
+    print(f"{machine_line()}; limit {args.limit:g} s, check every {cadence} with n={args.n}"
+          + (f"; --set {' '.join(args.set)}" if args.set else ""))
     rows = [time_to_recognizable(name, seed, dataset, holdout, classifier, args.limit, args.every, args.n, log,
-                                 args.set)
+                                 args.set, args.every_steps)
             for name in args.presets for seed in args.seeds]
-    print(f"\n{'preset':<16}{'seed':>5}{'to recognizable':>17}{'steps':>7}{'confident':>11}{'classes':>9}"
+    print(f"\n{'preset':<16}{'seed':>5}{'to recognizable':>17}{'steps':>7}{'steps/s':>9}{'confident':>11}{'classes':>9}"
           f"{'largest':>9}{'FD':>8}")
     for row in rows:
         r = row["report"]
         when = f"{row['seconds']:.0f} s" if row["seconds"] is not None else f"> {row['trained']:.0f} s"
         tail = (f"{r.confident_fraction:>11.1%}{r.classes_present:>9d}{r.max_class_fraction:>9.1%}"
                 f"{r.classifier_fd:>8.2f}" if r else "")
-        print(f"{row['preset']:<16}{row['seed']:>5}{when:>17}{row['steps']:>7}{tail}")
+        rate = row["steps"] / row["trained"] if row["trained"] else 0.0
+        print(f"{row['preset']:<16}{row['seed']:>5}{when:>17}{row['steps']:>7}{rate:>9.1f}{tail}")
     return 0
 
 

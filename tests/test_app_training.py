@@ -381,7 +381,7 @@ def test_a_run_where_d_wins_is_told_so_with_the_rates_in_use_and_shows_digit_cov
     rerun_when(at, lambda s: s.step >= 250 and s.coverage is not None)
     won = [e.value for e in at.error if "D has won" in e.value]
     assert len(won) == 1, [e.value for e in at.error]
-    assert "Learning rates in use: G 0.002, D 0.08." in won[0] and "minimax loss saturates" in won[0]
+    assert "Learning rates in use: G 0.003, D 0.08." in won[0] and "minimax loss saturates" in won[0]
     assert "switch to the non-saturating loss" in won[0]
     links = [p for p in at.get("page_link") if p.proto.page.endswith("theory")]
     assert len(links) == 1 and "minimax" in links[0].proto.label

@@ -88,7 +88,7 @@ def test_checkpoint_after_live_changes_records_the_values_in_use(mnist, tmp_path
     """Issue 13: learning rates and D/G steps changed during a run are what the downloaded checkpoint says."""
     trainer = trained("lecture", mnist, steps=1)
     original = trainer.config.train
-    assert (original.lr_g, original.lr_d, original.d_steps, original.g_steps) == (2e-3, 2e-3, 1, 1)
+    assert (original.lr_g, original.lr_d, original.d_steps, original.g_steps) == (3e-3, 1.5e-3, 1, 1)
     trainer.set_hyperparameters(lr_g=1e-3, lr_d=3e-4, d_steps=3, g_steps=2)
     trainer.step()
     saved = load_checkpoint(save_checkpoint(tmp_path / "changed.safetensors", trainer)).config

@@ -99,7 +99,7 @@ def test_replace_with_dotted_keys():
     assert new.model.generator.hidden == (16, 8)
     # everything else is untouched, and the original is unchanged (configs are frozen values)
     assert new.train.lr_d == cfg.train.lr_d and new.model.discriminator == cfg.model.discriminator
-    assert cfg.train.lr_g == 2e-3 and cfg.model.generator.hidden == (64, 32)
+    assert cfg.train.lr_g == 3e-3 and cfg.model.generator.hidden == (32, 16)
 
 
 def test_replace_a_whole_section():

@@ -106,7 +106,7 @@ def test_a_real_minimax_run_with_a_fast_discriminator_is_told_d_has_won(mnist):
 
     config = preset("lecture").replace(**{"train.batch_size": 16, "train.loss": "minimax", "train.lr_d": 0.05})
     run = TrainingRun(config, mnist, max_steps=300, device="cpu")
-    run.set_hyperparameters(lr_g=1e-3)          # changed before the start: the finding must quote 0.001, not 0.002
+    run.set_hyperparameters(lr_g=1e-3)          # changed before the start: the finding must quote 0.001, not 0.003
     try:
         run.start()
         assert run.wait_until(lambda s: s.step >= 300, timeout=300)

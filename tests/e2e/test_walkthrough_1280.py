@@ -48,7 +48,7 @@ def test_training_says_d_has_won_with_the_theory_link_and_shows_coverage(browser
         page.get_by_role("button", name="Start").click()
         finding = page.get_by_text("D has won").first
         finding.wait_for(timeout=120_000)          # Playwright waits on the page, no sleeping
-        assert "Learning rates in use: G 0.002, D 0.05." in finding.inner_text()
+        assert "Learning rates in use: G 0.003, D 0.05." in finding.inner_text()
         link = page.get_by_role("link", name=re.compile("why the minimax loss"))
         assert link.count() == 1
         page.get_by_text("Digits present").first.wait_for(timeout=120_000)   # the first probe: ~5 s of training
