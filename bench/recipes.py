@@ -31,6 +31,7 @@ import torch
 from bench import machine_line
 from bench.time_to_digits import time_to_recognizable
 from ganplay.classifier import load_classifier
+from ganplay.config import ConfigError
 from ganplay.data import load_dataset
 from ganplay.presets import preset
 from ganplay.trainer import Trainer
@@ -74,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, *overrides in args.variant:
         if not overrides:
             parser.error(f"--variant {name}: give the fields it changes, e.g. train.lr_g=3e-3")
-        preset(BASE).with_overrides(overrides)            # a bad field fails here, before any training
+        try:
+            preset(BASE).with_overrides(overrides)        # a bad field fails here, before any training
+        except ConfigError as err:
+            parser.error(f"--variant {name}: {err}")
         variants[name] = overrides
     torch.set_num_threads(1)
     dataset = load_dataset("mnist", args.data, part="train")
