@@ -56,7 +56,7 @@ def test_replay_plays_and_side_by_side_shows_two_grids(browser, server):
         # Streamlit drops the values of widgets a run does not draw (AppTest does not): the switch keeps them
         page.get_by_role("radio", name="Train live").click()
         settle(page)
-        assert page.get_by_label("G learning rate").input_value() == "2.0e-3"     # the lecture preset's
+        assert page.get_by_label("G learning rate").input_value() == "3.0e-3"     # the lecture preset's
     finally:
         for context in contexts:
             context.close()
