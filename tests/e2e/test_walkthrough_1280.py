@@ -50,6 +50,8 @@ def test_training_says_d_has_won_with_the_theory_link_and_shows_coverage(browser
         finding.wait_for(timeout=120_000)          # Playwright waits on the page, no sleeping
         assert "Learning rates in use: G 0.003, D 0.05." in finding.inner_text()
         link = page.get_by_role("link", name=re.compile("why the minimax loss"))
+        # the link is the element after the finding: the browser may draw the finding before it arrives
+        link.first.wait_for(timeout=30_000)
         assert link.count() == 1
         page.get_by_text("Digits present").first.wait_for(timeout=120_000)   # the first probe: ~5 s of training
         shot(page, "training-d-won-1280")
